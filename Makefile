@@ -1,0 +1,42 @@
+# Netfloox — the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: install run test lint format bench-import bench-recommend bench-app clean-db
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Whole pipeline: database, migrations, IMDb import, training, then the web app.
+run: install
+	$(BIN)/netfloox run
+
+## Whole test suite (used by .ci/run).
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench-import: install
+	$(BIN)/netfloox bench import
+
+bench-recommend: install
+	$(BIN)/netfloox bench recommend
+
+bench-app: install
+	$(BIN)/netfloox bench app

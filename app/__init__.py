@@ -1,0 +1,1 @@
+"""Netfloox application layer: the ``netfloox`` command line and the Dash web app."""

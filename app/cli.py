@@ -1,0 +1,164 @@
+"""The ``netfloox`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from database import config
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
+def cli(verbose: bool) -> None:
+    """Netfloox: IMDb catalogue, recommender and popularity predictor inside PostgreSQL."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _url() -> str:
+    from database.connection import database_url
+
+    return database_url()
+
+
+# --------------------------------------------------------------------------- database
+@cli.group()
+def db() -> None:
+    """The database server (embedded PostgreSQL unless DATABASE_URL is set)."""
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the embedded server (initialising it on first use)."""
+    if config.external_database_url():
+        click.echo("DATABASE_URL is set: nothing to start, using that server.")
+        return
+    from database import server
+
+    click.echo(f"running: {server.start()}  (data directory {config.pgdata_dir()})")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    from database import server
+
+    click.echo("stopped" if server.stop() else "not running")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say whether the server runs, where, and what it holds."""
+    from database import server
+    from database.connection import connect
+
+    if not config.external_database_url() and not server.is_running():
+        click.echo(f"embedded server: stopped (data directory {config.pgdata_dir()})")
+        sys.exit(1)
+    with connect(_url()) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        titles = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'catalog' AND tablename = 'title'"
+        ).fetchone()[0]
+        n = conn.execute("SELECT count(*) FROM catalog.title").fetchone()[0] if titles else 0
+    where = "DATABASE_URL" if config.external_database_url() else f"embedded, {config.pgdata_dir()}"
+    click.echo(f"running: PostgreSQL {version} ({where}); catalog.title rows: {n}")
+
+
+@db.command("url")
+def db_url() -> None:
+    """Print a libpq URL for psql or psycopg (starts the embedded server if needed)."""
+    click.echo(_url())
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending SQL migrations from migrations/."""
+    from database.migrate import migrate as run_migrations
+
+    applied = run_migrations(_url())
+    click.echo(f"applied {len(applied)} migration file(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+# --------------------------------------------------------------------------- import
+@cli.command("import")
+@click.option("--source", default=None, help="Base URL or local directory of the IMDb files "
+              "(default: $NETFLOOX_IMDB_SOURCE, else the official IMDb URL).")
+@click.option("--title-types", default=None, help="Comma list of title types to keep, e.g. movie,tvMovie.")
+@click.option("--min-votes", type=int, default=None, help="Keep only titles with at least N votes.")
+@click.option("--max-reject-rate", type=float, default=None,
+              help="Fail when a file rejects more than this share of its lines (default 0.001).")
+@click.option("--force", is_flag=True, help="Re-import even if the files did not change.")
+def import_cmd(source, title_types, min_votes, max_reject_rate, force) -> None:
+    """Download (or read) the IMDb files and replace the catalogue atomically."""
+    _import(source, title_types, min_votes, max_reject_rate, force)
+
+
+def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None, force=False):
+    from database.imdb_import import ImportOptions, run_import
+    from database.migrate import migrate as run_migrations
+
+    url = _url()
+    run_migrations(url)
+    options = ImportOptions(
+        title_types=tuple(t for t in (title_types or "").split(",") if t) or None,
+        min_votes=min_votes,
+        force=force,
+    )
+    if max_reject_rate is not None:
+        options.max_reject_rate = max_reject_rate
+    report = run_import(url, source or config.imdb_source(), options, echo=click.echo)
+    click.echo(report.render())
+
+
+# --------------------------------------------------------------------------- ml, app, bench
+@cli.group()
+def train() -> None:
+    """Train the models and write them back to the database."""
+
+
+@cli.group("eval")
+def evaluate() -> None:
+    """Offline evaluation of the AI services."""
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks (results go to docs/benchmarks.md)."""
+
+
+@bench.command("import")
+@click.option("--rows", type=int, default=10_000_000, help="Approximate total rows to generate.")
+@click.option("--workdir", default=None, help="Where to write the generated files.")
+def bench_import(rows: int, workdir: str | None) -> None:
+    """Full import vs bare COPY of generated IMDb-shaped files."""
+    from database.bench_import import main as run_bench
+
+    run_bench(_url(), rows, workdir, echo=click.echo)
+
+
+@cli.command()
+def run() -> None:
+    """Everything: database, migrations, import, training, then the web app."""
+    _import()
+    for name, command in train.commands.items():
+        click.echo(f"== train {name}")
+        click.get_current_context().invoke(command)
+    serve = cli.commands.get("serve")
+    if serve is None:
+        click.echo("The web app is not part of this build yet: done.")
+        return
+    click.get_current_context().invoke(serve)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

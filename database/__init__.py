@@ -1,0 +1,1 @@
+"""Netfloox database layer: configuration, embedded server, migrations, IMDb import."""

@@ -1,0 +1,42 @@
+"""Configuration read from environment variables, with safe defaults.
+
+| variable               | default                                   |
+|------------------------|-------------------------------------------|
+| DATABASE_URL           | unset: use the embedded PostgreSQL server |
+| NETFLOOX_HOME          | <project>/.netfloox                       |
+| NETFLOOX_PGDATA        | $NETFLOOX_HOME/pgdata                     |
+| NETFLOOX_CACHE_DIR     | $NETFLOOX_HOME/cache                      |
+| NETFLOOX_IMDB_SOURCE   | https://datasets.imdbws.com/              |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+IMDB_DEFAULT_SOURCE = "https://datasets.imdbws.com/"
+
+
+def home_dir() -> Path:
+    return Path(os.environ.get("NETFLOOX_HOME", PROJECT_ROOT / ".netfloox")).expanduser().resolve()
+
+
+def pgdata_dir() -> Path:
+    value = os.environ.get("NETFLOOX_PGDATA")
+    return Path(value).expanduser().resolve() if value else home_dir() / "pgdata"
+
+
+def cache_dir() -> Path:
+    value = os.environ.get("NETFLOOX_CACHE_DIR")
+    return Path(value).expanduser().resolve() if value else home_dir() / "cache"
+
+
+def external_database_url() -> str | None:
+    """The user's own PostgreSQL (with pgvector), if DATABASE_URL is set."""
+    return os.environ.get("DATABASE_URL") or None
+
+
+def imdb_source() -> str:
+    return os.environ.get("NETFLOOX_IMDB_SOURCE") or IMDB_DEFAULT_SOURCE

@@ -1,0 +1,142 @@
+"""A migration runner small enough to read in a minute.
+
+``migrations/`` holds two kinds of plain SQL files:
+
+* ``V###__name.sql`` — versioned: applied once, in order, each in its own transaction, recorded with
+  its checksum in ``ops.schema_migration``. Editing an applied file is an error (add a new one).
+* ``R__##_name.sql`` — repeatable: views, materialized views and functions that read the catalogue,
+  written idempotently (``DROP ... IF EXISTS`` / ``CREATE OR REPLACE``). When any of them changed,
+  all are re-applied in name order in one transaction. The importer re-applies them in the same
+  transaction that swaps in a freshly imported catalogue, so they always point at the live tables.
+
+Concurrent runs are serialised by an advisory lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from database import config
+
+LOCK_KEY = 0x666C6F6F  # "floo"
+VERSIONED = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
+REPEATABLE = re.compile(r"^R__\d{2}_[a-z0-9_]+\.sql$")
+
+BOOKKEEPING = """
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE TABLE IF NOT EXISTS ops.schema_migration (
+    filename   text PRIMARY KEY,
+    kind       text NOT NULL CHECK (kind IN ('versioned', 'repeatable')),
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def kind(self) -> str:
+        return "versioned" if self.name.startswith("V") else "repeatable"
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def discover(directory: Path = config.MIGRATIONS_DIR) -> tuple[list[Migration], list[Migration]]:
+    """Versioned and repeatable migrations in apply order; any other .sql file is an error."""
+    versioned, repeatable = [], []
+    for path in sorted(directory.glob("*.sql")):
+        if VERSIONED.match(path.name):
+            versioned.append(Migration(path))
+        elif REPEATABLE.match(path.name):
+            repeatable.append(Migration(path))
+        else:
+            raise ValueError(f"{path}: not a migration name (V###__name.sql or R__##_name.sql)")
+    numbers = [m.name[1:4] for m in versioned]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"{directory}: two versioned migrations share a number: {numbers}")
+    return versioned, repeatable
+
+
+def _applied(conn: psycopg.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT filename, checksum FROM ops.schema_migration").fetchall())
+
+
+def _record(conn: psycopg.Connection, m: Migration) -> None:
+    conn.execute(
+        """INSERT INTO ops.schema_migration (filename, kind, checksum) VALUES (%s, %s, %s)
+           ON CONFLICT (filename) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()""",
+        (m.name, m.kind, m.checksum),
+    )
+
+
+def apply_repeatables(conn: psycopg.Connection, repeatable: list[Migration] | None = None) -> None:
+    """Re-create every view and function, in the caller's transaction."""
+    if repeatable is None:
+        repeatable = discover()[1]
+    for m in repeatable:
+        try:
+            conn.execute(m.sql)
+        except psycopg.Error as exc:
+            raise RuntimeError(f"migration {m.name} failed: {exc}") from exc
+        _record(conn, m)
+
+
+def configure_database(conn: psycopg.Connection) -> None:
+    """Per-database settings (not copied by CREATE DATABASE ... TEMPLATE): the API on the path."""
+    (stmt,) = conn.execute(
+        "SELECT format('ALTER DATABASE %I SET search_path = \"$user\", public, api',"
+        " current_database())"
+    ).fetchone()
+    conn.execute(stmt)
+
+
+def migrate(url: str, directory: Path = config.MIGRATIONS_DIR) -> list[str]:
+    """Apply what is pending; returns the names of the files applied."""
+    versioned, repeatable = discover(directory)
+    done: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            conn.execute(BOOKKEEPING)
+            applied = _applied(conn)
+            for m in versioned:
+                if m.name in applied:
+                    if applied[m.name] != m.checksum:
+                        raise RuntimeError(
+                            f"migration {m.name} was changed after it was applied; "
+                            "add a new versioned migration instead"
+                        )
+                    continue
+                with conn.transaction():
+                    try:
+                        conn.execute(m.sql)
+                    except psycopg.Error as exc:
+                        raise RuntimeError(f"migration {m.name} failed: {exc}") from exc
+                    _record(conn, m)
+                done.append(m.name)
+            if done or any(applied.get(m.name) != m.checksum for m in repeatable):
+                with conn.transaction():
+                    apply_repeatables(conn, repeatable)
+                done.extend(m.name for m in repeatable)
+            configure_database(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    return done

@@ -1,0 +1,1 @@
+"""Netfloox machine learning: Python trains, the database scores."""

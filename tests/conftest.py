@@ -1,0 +1,99 @@
+"""One database fixture for the whole suite.
+
+The server is, in this order: ``TEST_DATABASE_URL`` if set (any PostgreSQL >= 15 with pgvector, a role
+allowed to CREATE DATABASE); a testcontainers pgvector container when a Docker daemon answers; else
+the embedded PostgreSQL 18 in a temporary directory. A template database is migrated once per
+session; each test gets its own fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from database import migrate as migrations
+from database.connection import register_vector
+
+PGVECTOR_IMAGE = "pgvector/pgvector:pg18"
+TEMPLATE = "netfloox_test_template"
+
+
+def _docker_daemon_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:  # no client library, no socket, no daemon: all mean "no Docker"
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """Admin URL of the test server (its maintenance database)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+    elif _docker_daemon_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer(PGVECTOR_IMAGE, driver=None) as container:
+            yield container.get_connection_url()
+    else:
+        from database import server
+
+        root = Path(tempfile.mkdtemp(prefix="netfloox-test-"))
+        pgdata = root / "pgdata"
+        try:
+            yield server.start(pgdata)
+        finally:
+            server.stop(pgdata)
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+def with_dbname(url: str, dbname: str) -> str:
+    return make_conninfo(url, dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server_url: str) -> str:
+    """A database with every migration applied, copied for each test."""
+    with _admin(pg_server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    migrations.migrate(with_dbname(pg_server_url, TEMPLATE))
+    return TEMPLATE
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """URL of a fresh, fully migrated database for this test only."""
+    name = f"netfloox_test_{uuid.uuid4().hex[:12]}"
+    with _admin(pg_server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    url = with_dbname(pg_server_url, name)
+    with _admin(url) as conn:
+        migrations.configure_database(conn)
+    yield url
+    with _admin(pg_server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to this test's database (pgvector types registered)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        register_vector(conn)
+        yield conn
