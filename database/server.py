@@ -59,7 +59,7 @@ def url(pgdata: Path | None = None, database: str = "postgres") -> str:
     pgdata = pgdata or config.pgdata_dir()
     info = _postmaster_info(pgdata)
     if info is None or not info.is_running():
-        raise RuntimeError(f"the embedded PostgreSQL server is not running (data directory {pgdata})")
+        raise RuntimeError(f"the embedded PostgreSQL server is not running (data dir {pgdata})")
     return info.get_uri(database=database)
 
 

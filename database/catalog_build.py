@@ -1,0 +1,431 @@
+"""The SQL that turns the staging tables into a typed catalogue, in schema ``catalog_next``.
+
+Three steps, all run by the importer in one transaction that ends with the swap:
+
+1. ``validate``: per file, rows with a bad value (an id that is not ``tt…``/``nm…``, a number that
+   is not one, a non-JSON ``characters``...) are deleted from staging and recorded in
+   ``ops.import_reject`` with their line number and the field at fault.
+2. ``build``: lookup tables, then each typed table from its staging table; primary keys right after
+   each load (a duplicate key keeps the file's last line and rejects the others); placeholders for
+   people and titles that other files reference but the basics files lack.
+3. ``finish``: the unique, foreign-key and secondary indexes declared on ``catalog`` (the one home
+   of the DDL, cloned from its catalogue), then ANALYZE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+
+TT = r"'^tt[0-9]{7,9}$'"
+NM = r"'^nm[0-9]{7,9}$'"
+YEAR = r"'^[0-9]{1,4}$'"
+WHOLE = r"'^[0-9]{1,9}$'"
+
+# For each staging table: (condition, reason) pairs, the first true condition rejects the row.
+CHECKS: dict[str, list[tuple[str, str]]] = {
+    "title_basics": [
+        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
+        ("title_type IS NULL", "titleType: missing"),
+        ("is_adult IS NULL OR is_adult NOT IN ('0', '1')", "isAdult: expected 0 or 1"),
+        (f"start_year !~ {YEAR}", "startYear: not a year"),
+        (f"end_year !~ {YEAR}", "endYear: not a year"),
+        (f"runtime_minutes !~ {WHOLE}", "runtimeMinutes: not a whole number"),
+    ],
+    "title_ratings": [
+        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
+        (r"average_rating IS NULL OR average_rating !~ '^[0-9]{1,2}(\.[0-9]+)?$'",
+         "averageRating: not a number"),
+        ("average_rating::numeric NOT BETWEEN 1 AND 10", "averageRating: outside 1-10"),
+        (f"num_votes IS NULL OR num_votes !~ {WHOLE}", "numVotes: not a whole number"),
+    ],
+    "title_crew": [
+        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
+        (r"directors !~ '^nm[0-9]{7,9}(,nm[0-9]{7,9})*$'", "directors: not a list of nm ids"),
+        (r"writers !~ '^nm[0-9]{7,9}(,nm[0-9]{7,9})*$'", "writers: not a list of nm ids"),
+    ],
+    "title_episode": [
+        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
+        (f"parent_tconst IS NULL OR parent_tconst !~ {TT}", "parentTconst: not an IMDb title id"),
+        (f"season_number !~ {WHOLE}", "seasonNumber: not a whole number"),
+        (f"episode_number !~ {WHOLE}", "episodeNumber: not a whole number"),
+    ],
+    "title_principals": [
+        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
+        ("ordering IS NULL OR ordering !~ '^[0-9]{1,4}$'", "ordering: not a whole number"),
+        (f"nconst IS NULL OR nconst !~ {NM}", "nconst: not an IMDb person id"),
+        ("category IS NULL", "category: missing"),
+        ("characters IS NOT NULL AND NOT staging.is_json_array(characters)",
+         "characters: not a JSON array"),
+    ],
+    "title_akas": [
+        (f"title_id IS NULL OR title_id !~ {TT}", "titleId: not an IMDb title id"),
+        (f"ordering IS NULL OR ordering !~ {WHOLE}", "ordering: not a whole number"),
+        ("title IS NULL", "title: missing"),
+        ("is_original_title NOT IN ('0', '1')", "isOriginalTitle: expected 0 or 1"),
+    ],
+    "name_basics": [
+        (f"nconst IS NULL OR nconst !~ {NM}", "nconst: not an IMDb person id"),
+        ("primary_name IS NULL", "primaryName: missing"),
+        (f"birth_year !~ {YEAR}", "birthYear: not a year"),
+        (f"death_year !~ {YEAR}", "deathYear: not a year"),
+        (r"known_for_titles !~ '^tt[0-9]{7,9}(,tt[0-9]{7,9})*$'",
+         "knownForTitles: not a list of tt ids"),
+    ],
+}
+
+
+def validate(conn: psycopg.Connection, run_id: int, table: str, file_name: str,
+             columns: tuple[str, ...]) -> int:
+    """Move the rows of ``staging.<table>`` with a bad value to ops.import_reject."""
+    reason = "CASE " + " ".join(
+        f"WHEN {cond} THEN '{msg}'" for cond, msg in CHECKS[table]
+    ) + " END"
+    raw = "concat_ws(E'\\t', " + ", ".join(f"coalesce({c}, '\\N')" for c in columns) + ")"
+    cur = conn.execute(
+        f"""WITH bad AS (
+                DELETE FROM staging.{table} WHERE ({reason}) IS NOT NULL
+                RETURNING line_no, {reason} AS reason, {raw} AS raw
+            )
+            INSERT INTO ops.import_reject (run_id, file_name, line_no, reason, raw_line)
+            SELECT %s, %s, line_no, reason, raw FROM bad""",
+        (run_id, file_name),
+    )
+    return cur.rowcount
+
+
+def _id(col: str) -> str:
+    """Numeric surrogate key of a tt…/nm… id."""
+    return f"substr({col}, 3)::integer"
+
+
+@dataclass
+class Subset:
+    """What to keep: all titles (None, None) or some types and/or a vote floor."""
+
+    title_types: tuple[str, ...] | None = None
+    min_votes: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.title_types) or self.min_votes is not None
+
+
+@dataclass
+class BuildStats:
+    placeholder_titles: int = 0
+    placeholder_people: int = 0
+    duplicate_list_entries: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class CatalogBuilder:
+    """Builds ``catalog_next`` from staging in the caller's transaction."""
+
+    def __init__(self, conn: psycopg.Connection, run_id: int, subset: Subset,
+                 timer, present: set[str]):
+        self.conn = conn
+        self.run_id = run_id
+        self.subset = subset
+        self.timer = timer          # context manager factory: timer("phase")
+        self.present = present      # staging tables that received a file
+        self.stats = BuildStats()
+
+    # ------------------------------------------------------------------ helpers
+    def x(self, query: str, params=None) -> int:
+        return self.conn.execute(query, params).rowcount
+
+    def catalog_tables(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog' ORDER BY tablename"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def constraint_defs(self, kinds: str) -> list[tuple[str, str, str]]:
+        """(table, name, definition) of catalog constraints of the given kinds (p, u, f)."""
+        return self.conn.execute(
+            """SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)
+               FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'catalog' AND k.contype = ANY(%s)
+               ORDER BY k.contype DESC, c.relname, k.conname""",
+            (list(kinds),),
+        ).fetchall()
+
+    def add_primary_key(self, table: str, dedup=None) -> None:
+        """Add the catalog's primary key to catalog_next.<table>; on duplicates call ``dedup``."""
+        (name, definition) = next(
+            (n, d) for t, n, d in self.constraint_defs("p") if t == table
+        )
+        stmt = f"ALTER TABLE catalog_next.{table} ADD CONSTRAINT {name} {definition}"
+        try:
+            with self.conn.transaction():
+                self.x(stmt)
+        except psycopg.errors.UniqueViolation:
+            if dedup is None:
+                raise
+            dedup()
+            self.x(stmt)
+
+    def dedup_file(self, staging: str, file_name: str, key: str, table: str, insert) -> None:
+        """Duplicate keys in a file: the last line wins, the earlier ones are rejected."""
+        self.x(f"""CREATE TEMP TABLE dup ON COMMIT DROP AS
+                   SELECT {key} AS key, max(line_no) AS keep FROM staging.{staging}
+                   GROUP BY {key} HAVING count(*) > 1""")
+        self.x(f"""WITH gone AS (
+                       DELETE FROM staging.{staging} s USING dup
+                       WHERE ({key}) = dup.key AND s.line_no <> dup.keep
+                       RETURNING s.line_no, dup.keep)
+                   INSERT INTO ops.import_reject (run_id, file_name, line_no, reason)
+                   SELECT %s, %s, line_no, 'duplicate key: superseded by line ' || keep
+                   FROM gone""",
+               (self.run_id, file_name))
+        self.x("DROP TABLE dup")
+        self.x(f"TRUNCATE catalog_next.{table}")
+        insert()
+
+    def dedup_list(self, table: str, key: str) -> None:
+        """The same person twice in one list: keep the first position."""
+        self.stats.duplicate_list_entries += self.x(
+            f"""DELETE FROM catalog_next.{table} a USING catalog_next.{table} b
+                WHERE ({key.replace('#', 'a.')}) = ({key.replace('#', 'b.')})
+                  AND a.position > b.position"""
+        )
+
+    def title_kept(self, col: str) -> str:
+        """SQL condition: the title of ``col`` is in catalog_next (always true when unfiltered,
+        since every referenced title exists, as a placeholder if need be)."""
+        if not self.subset.active:
+            return "true"
+        return (f"EXISTS (SELECT 1 FROM catalog_next.title k "
+                f"WHERE k.title_id = {_id(col)} AND NOT k.is_placeholder)")
+
+    # ------------------------------------------------------------------ steps
+    def create_schema(self) -> None:
+        self.x("DROP SCHEMA IF EXISTS catalog_next CASCADE")
+        self.x("CREATE SCHEMA catalog_next")
+        for t in self.catalog_tables():
+            self.x(f"""CREATE TABLE catalog_next.{t} (LIKE catalog.{t} INCLUDING DEFAULTS
+                       INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING COMMENTS)""")
+
+    def lookups(self) -> None:
+        """Small reference tables; ids stay the same across imports for names seen before."""
+        sources = {
+            "title_type": ("title_type_id",
+                           "SELECT DISTINCT title_type FROM staging.title_basics"),
+            "genre": ("genre_id", "SELECT DISTINCT g FROM staging.title_basics, "
+                                  "unnest(string_to_array(genres, ',')) g"),
+            "category": ("category_id", "SELECT DISTINCT category FROM staging.title_principals"),
+            "profession": ("profession_id", "SELECT DISTINCT p FROM staging.name_basics, "
+                                            "unnest(string_to_array(primary_profession, ',')) p"),
+        }
+        for table, (key, names) in sources.items():
+            self.x(f"""INSERT INTO catalog_next.{table} ({key}, name)
+                       SELECT coalesce(o.{key},
+                              (SELECT coalesce(max({key}), 0) FROM catalog.{table})
+                              + row_number() OVER (PARTITION BY o.{key} IS NULL ORDER BY n.name)),
+                              n.name
+                       FROM ({names}) n(name) LEFT JOIN catalog.{table} o USING (name)
+                       WHERE n.name IS NOT NULL AND n.name <> ''""")
+            self.add_primary_key(table)
+
+    def check_subset(self) -> None:
+        if not self.subset.title_types:
+            return
+        known = {r[0] for r in self.conn.execute("SELECT name FROM catalog_next.title_type")}
+        unknown = sorted(set(self.subset.title_types) - known)
+        if unknown:
+            raise ValueError(f"--title-types: unknown title type(s) {', '.join(unknown)}; "
+                             f"the files have: {', '.join(sorted(known))}")
+
+    def titles(self) -> None:
+        where = []
+        params: dict = {}
+        if self.subset.title_types:
+            where.append("b.title_type = ANY(%(types)s)")
+            params["types"] = list(self.subset.title_types)
+        if self.subset.min_votes is not None:
+            where.append("EXISTS (SELECT 1 FROM staging.title_ratings r WHERE r.tconst = b.tconst"
+                         " AND r.num_votes::integer >= %(min_votes)s)")
+            params["min_votes"] = self.subset.min_votes
+
+        def insert() -> None:
+            self.x(f"""INSERT INTO catalog_next.title (title_id, tconst, title_type_id,
+                           primary_title, original_title, is_adult, start_year, end_year,
+                           runtime_minutes)
+                       SELECT {_id('b.tconst')}, b.tconst, t.title_type_id, b.primary_title,
+                              b.original_title, b.is_adult = '1', b.start_year::smallint,
+                              b.end_year::smallint, b.runtime_minutes::integer
+                       FROM staging.title_basics b
+                       JOIN catalog_next.title_type t ON t.name = b.title_type
+                       WHERE {' AND '.join(where) or 'true'}""", params)
+
+        insert()
+        self.add_primary_key("title", lambda: self.dedup_file(
+            "title_basics", "title.basics.tsv.gz", "tconst", "title", insert))
+
+    def placeholder_titles(self) -> None:
+        """Titles referenced by the other files but absent from title.basics (unfiltered only)."""
+        if self.subset.active:
+            return
+        refs = [
+            ("title_ratings", "tconst"), ("title_crew", "tconst"),
+            ("title_principals", "tconst"), ("title_episode", "tconst"),
+            ("title_episode", "parent_tconst"), ("title_akas", "title_id"),
+        ]
+        union = " UNION ".join(f"SELECT {c} AS t FROM staging.{s}" for s, c in refs)
+        union += (" UNION SELECT unnest(string_to_array(known_for_titles, ','))"
+                  " FROM staging.name_basics")
+        self.stats.placeholder_titles = self.x(
+            f"""INSERT INTO catalog_next.title (title_id, tconst, is_placeholder)
+                SELECT {_id('r.t')}, r.t, true FROM ({union}) r
+                WHERE r.t IS NOT NULL AND NOT EXISTS
+                      (SELECT 1 FROM catalog_next.title x WHERE x.title_id = {_id('r.t')})""")
+
+    def title_genres(self) -> None:
+        self.x(f"""INSERT INTO catalog_next.title_genre (title_id, genre_id, position)
+                   SELECT t.title_id, g.genre_id, x.pos
+                   FROM staging.title_basics b
+                   JOIN catalog_next.title t ON t.title_id = {_id('b.tconst')}
+                   CROSS JOIN LATERAL unnest(string_to_array(b.genres, ','))
+                        WITH ORDINALITY x(name, pos)
+                   JOIN catalog_next.genre g ON g.name = x.name""")
+        self.add_primary_key("title_genre", lambda: self.dedup_list("title_genre",
+                                                                    "#title_id, #genre_id"))
+
+    def ratings(self) -> None:
+        def insert() -> None:
+            self.x(f"""INSERT INTO catalog_next.rating (title_id, average_rating, num_votes)
+                       SELECT {_id('tconst')}, average_rating::numeric(3, 1), num_votes::integer
+                       FROM staging.title_ratings WHERE {self.title_kept('tconst')}""")
+
+        insert()
+        self.add_primary_key("rating", lambda: self.dedup_file(
+            "title_ratings", "title.ratings.tsv.gz", "tconst", "rating", insert))
+
+    def episodes(self) -> None:
+        def insert() -> None:
+            self.x(f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
+                           season_number, episode_number)
+                       SELECT {_id('tconst')}, {_id('parent_tconst')}, season_number::integer,
+                              episode_number::integer
+                       FROM staging.title_episode
+                       WHERE {self.title_kept('tconst')} AND {self.title_kept('parent_tconst')}""")
+
+        insert()
+        self.add_primary_key("episode", lambda: self.dedup_file(
+            "title_episode", "title.episode.tsv.gz", "tconst", "episode", insert))
+
+    def akas(self) -> None:
+        def insert() -> None:
+            self.x(f"""INSERT INTO catalog_next.aka (title_id, ordering, title, region, language,
+                           types, attributes, is_original_title)
+                       SELECT {_id('title_id')}, ordering::integer, title, region, language,
+                              string_to_array(types, E'\\x02'),
+                              string_to_array(attributes, E'\\x02'), is_original_title = '1'
+                       FROM staging.title_akas WHERE {self.title_kept('title_id')}""")
+
+        insert()
+        self.add_primary_key("aka", lambda: self.dedup_file(
+            "title_akas", "title.akas.tsv.gz", "title_id, ordering", "aka", insert))
+
+    def principals(self) -> None:
+        def insert() -> None:
+            self.x(f"""INSERT INTO catalog_next.principal (title_id, ordering, person_id,
+                           category_id, job, characters)
+                       SELECT {_id('p.tconst')}, p.ordering::smallint, {_id('p.nconst')},
+                              c.category_id, p.job, p.characters::jsonb
+                       FROM staging.title_principals p
+                       JOIN catalog_next.category c ON c.name = p.category
+                       WHERE {self.title_kept('p.tconst')}""")
+
+        insert()
+        self.add_primary_key("principal", lambda: self.dedup_file(
+            "title_principals", "title.principals.tsv.gz", "tconst, ordering", "principal",
+            insert))
+
+    def crew(self) -> None:
+        for table, column in (("title_director", "directors"), ("title_writer", "writers")):
+            self.x(f"""INSERT INTO catalog_next.{table} (title_id, person_id, position)
+                       SELECT {_id('c.tconst')}, {_id('x.nconst')}, x.pos
+                       FROM staging.title_crew c
+                       CROSS JOIN LATERAL unnest(string_to_array(c.{column}, ','))
+                            WITH ORDINALITY x(nconst, pos)
+                       WHERE {self.title_kept('c.tconst')}""")
+            self.add_primary_key(table, lambda t=table: self.dedup_list(t, "#title_id, #person_id"))
+
+    def people(self) -> None:
+        """People of name.basics (all, or those the kept titles reference), then placeholders."""
+        referenced = ("SELECT person_id FROM catalog_next.principal UNION "
+                      "SELECT person_id FROM catalog_next.title_director UNION "
+                      "SELECT person_id FROM catalog_next.title_writer")
+        where = "true"
+        if self.subset.active:
+            where = f"{_id('n.nconst')} IN ({referenced})"
+
+        def insert() -> None:
+            self.x(f"""INSERT INTO catalog_next.person (person_id, nconst, primary_name,
+                           birth_year, death_year)
+                       SELECT {_id('n.nconst')}, n.nconst, n.primary_name, n.birth_year::smallint,
+                              n.death_year::smallint
+                       FROM staging.name_basics n WHERE {where}""")
+
+        insert()
+        self.add_primary_key("person", lambda: self.dedup_file(
+            "name_basics", "name.basics.tsv.gz", "nconst", "person", insert))
+        self.stats.placeholder_people = self.x(
+            f"""INSERT INTO catalog_next.person (person_id, nconst, is_placeholder)
+                SELECT r.person_id,
+                       'nm' || lpad(r.person_id::text, greatest(7, length(r.person_id::text)), '0'),
+                       true
+                FROM ({referenced}) r
+                WHERE NOT EXISTS (SELECT 1 FROM catalog_next.person p
+                                  WHERE p.person_id = r.person_id)""")
+        self.x(f"""INSERT INTO catalog_next.person_profession (person_id, profession_id, position)
+                   SELECT p.person_id, f.profession_id, x.pos
+                   FROM staging.name_basics n
+                   JOIN catalog_next.person p ON p.person_id = {_id('n.nconst')}
+                   CROSS JOIN LATERAL unnest(string_to_array(n.primary_profession, ','))
+                        WITH ORDINALITY x(name, pos)
+                   JOIN catalog_next.profession f ON f.name = x.name""")
+        self.add_primary_key("person_profession", lambda: self.dedup_list(
+            "person_profession", "#person_id, #profession_id"))
+        self.x(f"""INSERT INTO catalog_next.known_for (person_id, title_id, position)
+                   SELECT p.person_id, {_id('x.tconst')}, x.pos
+                   FROM staging.name_basics n
+                   JOIN catalog_next.person p ON p.person_id = {_id('n.nconst')}
+                   CROSS JOIN LATERAL unnest(string_to_array(n.known_for_titles, ','))
+                        WITH ORDINALITY x(tconst, pos)
+                   WHERE {self.title_kept('x.tconst')}""")
+        self.add_primary_key("known_for", lambda: self.dedup_list(
+            "known_for", "#person_id, #title_id"))
+
+    def finish(self) -> None:
+        """Unique and foreign keys, then the secondary indexes, as declared on catalog."""
+        for table, name, definition in self.constraint_defs("uf"):
+            definition = definition.replace("REFERENCES catalog.", "REFERENCES catalog_next.")
+            self.x(f"ALTER TABLE catalog_next.{table} ADD CONSTRAINT {name} {definition}")
+        indexes = self.conn.execute(
+            """SELECT indexdef FROM pg_indexes i
+               WHERE schemaname = 'catalog' AND NOT EXISTS (
+                   SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname
+                     AND k.connamespace = 'catalog'::regnamespace)"""
+        ).fetchall()
+        for (indexdef,) in indexes:
+            self.x(indexdef.replace(" ON catalog.", " ON catalog_next."))
+        self.x("ANALYZE catalog_next.title, catalog_next.person, catalog_next.rating")
+
+    def build(self) -> BuildStats:
+        steps = [
+            ("schema", self.create_schema), ("lookups", self.lookups),
+            ("check", self.check_subset), ("titles", self.titles),
+            ("placeholder titles", self.placeholder_titles), ("genres", self.title_genres),
+            ("ratings", self.ratings), ("episodes", self.episodes), ("akas", self.akas),
+            ("principals", self.principals), ("crew", self.crew), ("people", self.people),
+            ("keys and indexes", self.finish),
+        ]
+        for name, step in steps:
+            with self.timer(f"build:{name}"):
+                step()
+        return self.stats

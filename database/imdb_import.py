@@ -1,0 +1,273 @@
+"""Import the IMDb dataset files into the catalogue: stage, validate, build, swap.
+
+1. **fetch**: local directory, or download from a base URL into the cache (database/download.py).
+2. **stage**: each file streamed into its staging table with COPY (database/imdb_reader.py); the
+   lines the server refuses are isolated and recorded in ``ops.import_reject``.
+3. **build**, in one transaction: validation of values, the typed tables in ``catalog_next``
+   (database/catalog_build.py), then the **swap**: ``catalog`` dropped, ``catalog_next`` renamed to
+   ``catalog``, every view and function over it re-created (repeatable migrations) — then COMMIT.
+
+Readers see the old catalogue until that commit (they wait a moment on locks during the swap, they
+never see a half-built one). An import killed at any point leaves the previous catalogue intact; its
+run stays marked ``running``/``failed`` in ``ops.import_run``. With ``wal_level = minimal`` (the
+embedded server's setting) tables created and filled in the same transaction skip the WAL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+import psycopg
+
+from database import config
+from database.catalog_build import CatalogBuilder, Subset, validate
+from database.download import fetch, sha256
+from database.imdb_files import FILES, ImdbFile
+from database.imdb_reader import ImportFileError, StagingCopier, prefetch, read_blocks
+from database.migrate import apply_repeatables
+
+IMPORT_LOCK = 0x696D6462  # "imdb"
+
+STORED_SQL = {
+    "title.basics.tsv.gz": "SELECT count(*) FROM catalog_next.title WHERE NOT is_placeholder",
+    "title.akas.tsv.gz": "SELECT count(*) FROM catalog_next.aka",
+    "title.crew.tsv.gz": """SELECT count(*) FROM staging.title_crew c WHERE EXISTS (
+        SELECT 1 FROM catalog_next.title t WHERE t.title_id = substr(c.tconst, 3)::integer)""",
+    "title.episode.tsv.gz": "SELECT count(*) FROM catalog_next.episode",
+    "title.principals.tsv.gz": "SELECT count(*) FROM catalog_next.principal",
+    "title.ratings.tsv.gz": "SELECT count(*) FROM catalog_next.rating",
+    "name.basics.tsv.gz": "SELECT count(*) FROM catalog_next.person WHERE NOT is_placeholder",
+}
+
+
+class ImportError_(Exception):
+    """The import was refused; the previous catalogue is untouched."""
+
+
+@dataclass
+class ImportOptions:
+    title_types: tuple[str, ...] | None = None
+    min_votes: int | None = None
+    force: bool = False
+    max_reject_rate: float = 0.001  # fail when a file rejects more than 0.1 % of its lines...
+    max_rejects: int = 100          # ...and more than this many lines
+
+
+@dataclass
+class FileReport:
+    present: bool = False
+    read: int = 0
+    stored: int = 0
+    rejected: int = 0
+    filtered: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class ImportReport:
+    source: str
+    run_id: int | None = None
+    status: str = "running"
+    files: dict[str, FileReport] = field(default_factory=dict)
+    placeholder_titles: int = 0
+    placeholder_people: int = 0
+    duplicate_list_entries: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    def render(self) -> str:
+        if self.status == "unchanged":
+            return f"Catalogue already built from these files ({self.source}): nothing to do."
+        lines = [f"Import run {self.run_id} from {self.source}: {self.status} "
+                 f"in {self.seconds:.1f} s",
+                 f"{'file':<26}{'read':>12}{'stored':>12}{'rejected':>10}{'filtered':>12}"
+                 f"{'rows/s':>11}"]
+        for name, f in self.files.items():
+            if not f.present:
+                lines.append(f"{name:<26}{'missing: nothing imported from this file':>57}")
+                continue
+            rate = f.read / f.seconds if f.seconds else 0
+            lines.append(f"{name:<26}{f.read:>12,}{f.stored:>12,}{f.rejected:>10,}"
+                         f"{f.filtered:>12,}{rate:>11,.0f}")
+        lines.append(f"placeholders created: {self.placeholder_people:,} unnamed people, "
+                     f"{self.placeholder_titles:,} titles absent from title.basics; "
+                     f"duplicate list entries dropped: {self.duplicate_list_entries:,}")
+        lines.append("phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
+        lines.append("rejected lines: SELECT * FROM ops.import_reject WHERE run_id = "
+                     f"{self.run_id};")
+        return "\n".join(lines)
+
+
+class Importer:
+    def __init__(self, url: str, source: str, options: ImportOptions,
+                 echo: Callable[[str], None] = print):
+        self.url = url
+        self.source = source
+        self.options = options
+        self.echo = echo
+        self.report = ImportReport(source=source)
+
+    @contextmanager
+    def timer(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.phases[phase] = round(time.perf_counter() - start, 3)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _unchanged(self, admin: psycopg.Connection, digests: dict[str, str]) -> bool:
+        rows = admin.execute(
+            """SELECT s.file_name, s.sha256, r.options FROM ops.catalog_source s
+               JOIN ops.import_run r USING (run_id)"""
+        ).fetchall()
+        if not rows or any(r[2] != self._options_json() for r in rows):
+            return False
+        return {r[0]: r[1] for r in rows} == digests
+
+    def _options_json(self) -> dict:
+        return {"title_types": list(self.options.title_types or []) or None,
+                "min_votes": self.options.min_votes}
+
+    def _rejects(self, conn: psycopg.Connection, file_name: str) -> int:
+        return conn.execute(
+            "SELECT count(*) FROM ops.import_reject WHERE run_id = %s AND file_name = %s",
+            (self.report.run_id, file_name),
+        ).fetchone()[0]
+
+    def _check_threshold(self, spec: ImdbFile, rejected: int, read: int) -> None:
+        allowed = max(self.options.max_rejects, int(self.options.max_reject_rate * read))
+        if rejected > allowed:
+            raise ImportError_(
+                f"{spec.name}: {rejected:,} of {read:,} lines rejected, more than the "
+                f"{allowed:,} allowed (max(--max-rejects {self.options.max_rejects}, "
+                f"{self.options.max_reject_rate:.2%} of the lines)); see "
+                f"ops.import_reject WHERE run_id = {self.report.run_id}. "
+                "The previous catalogue is untouched."
+            )
+
+    # ------------------------------------------------------------------ phases
+    def stage(self, conn: psycopg.Connection, admin: psycopg.Connection,
+              spec: ImdbFile, path) -> None:
+        """COPY one file into staging; record rejected lines as they are found."""
+        f = self.report.files[spec.name]
+        copier = StagingCopier(conn, spec)
+        start = time.perf_counter()
+        with conn.transaction():
+            copier.prepare()
+            if path is None:
+                return
+            f.present = True
+            for block in prefetch(read_blocks(path, spec)):
+                f.read += block.n_lines
+                rejects = copier.load(block)
+                if rejects:
+                    with admin.cursor().copy(
+                        "COPY ops.import_reject (run_id, file_name, line_no, reason, raw_line) "
+                        "FROM STDIN"
+                    ) as copy:
+                        for r in rejects:
+                            raw = r.raw.decode("utf-8", "backslashreplace").replace("\x00", "\\0")
+                            row = (self.report.run_id, spec.name, r.line_no, r.reason, raw)
+                            copy.write_row(row)
+                    f.rejected += len(rejects)
+                    self._check_threshold(spec, f.rejected, f.read)
+        f.seconds = time.perf_counter() - start
+        self.report.phases[f"stage:{spec.name}"] = round(f.seconds, 3)
+
+    def build_and_swap(self, conn: psycopg.Connection, admin: psycopg.Connection,
+                       digests: dict[str, str]) -> None:
+        present = {spec.table for spec in FILES if self.report.files[spec.name].present}
+        # Validation commits on its own (it only moves bad staging rows to ops.import_reject), so
+        # the rejects stay for review even when the threshold then stops the import.
+        with self.timer("validate"):
+            for spec in FILES:
+                if spec.table in present:
+                    with conn.transaction():
+                        n = validate(conn, self.report.run_id, spec.table, spec.name, spec.columns)
+                    f = self.report.files[spec.name]
+                    f.rejected += n
+                    self._check_threshold(spec, f.rejected, f.read)
+        with conn.transaction():
+            subset = Subset(self.options.title_types, self.options.min_votes)
+            builder = CatalogBuilder(conn, self.report.run_id, subset, self.timer, present)
+            stats = builder.build()
+            self.report.placeholder_titles = stats.placeholder_titles
+            self.report.placeholder_people = stats.placeholder_people
+            self.report.duplicate_list_entries = stats.duplicate_list_entries
+            for spec in FILES:
+                f = self.report.files[spec.name]
+                if f.present:
+                    f.stored = conn.execute(STORED_SQL[spec.name]).fetchone()[0]
+                    # duplicates found while building are rejects too (recorded in this transaction)
+                    f.rejected = self._rejects(conn, spec.name)
+                    f.filtered = f.read - f.stored - f.rejected
+            with self.timer("swap"):
+                conn.execute("DROP SCHEMA catalog CASCADE")
+                conn.execute("ALTER SCHEMA catalog_next RENAME TO catalog")
+                conn.execute("COMMENT ON SCHEMA catalog IS 'Typed, normalised IMDb catalogue; "
+                             "replaced atomically by each import.'")
+                conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
+                apply_repeatables(conn)
+            conn.execute("DELETE FROM ops.catalog_source")
+            for name, digest in digests.items():
+                conn.execute(
+                    "INSERT INTO ops.catalog_source (file_name, run_id, sha256)"
+                    " VALUES (%s, %s, %s)", (name, self.report.run_id, digest))
+            self.report.status = "succeeded"
+            self.report.seconds = round(time.perf_counter() - self._start, 3)
+            conn.execute(
+                """UPDATE ops.import_run SET status = 'succeeded', finished_at = now(),
+                   report = %s WHERE run_id = %s""",
+                (self.report.as_json(), self.report.run_id))
+
+    # ------------------------------------------------------------------ main
+    def run(self) -> ImportReport:
+        self._start = time.perf_counter()
+        with self.timer("fetch"):
+            paths = fetch(self.source, [f.name for f in FILES], config.cache_dir(), self.echo)
+        if paths.get("title.basics.tsv.gz") is None:
+            raise ImportError_(f"{self.source}: title.basics.tsv.gz is missing; nothing to import")
+        with self.timer("checksum"):
+            digests = {n: sha256(p) for n, p in paths.items() if p is not None}
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            if not admin.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK,)).fetchone()[0]:
+                raise ImportError_("another import is running on this database")
+            if not self.options.force and self._unchanged(admin, digests):
+                self.report.status = "unchanged"
+                return self.report
+            self.report.run_id = admin.execute(
+                "INSERT INTO ops.import_run (source, options) VALUES (%s, %s) RETURNING run_id",
+                (self.source, json.dumps(self._options_json()))).fetchone()[0]
+            self.report.files = {f.name: FileReport() for f in FILES}
+            try:
+                with psycopg.connect(self.url) as conn:
+                    for spec in FILES:
+                        missing = "" if paths[spec.name] else " (missing: skipped)"
+                        self.echo(f"staging {spec.name}{missing}")
+                        self.stage(conn, admin, spec, paths[spec.name])
+                    self.echo("building the typed catalogue and swapping it in")
+                    self.build_and_swap(conn, admin, digests)
+            except BaseException as exc:
+                self.report.status = "failed"
+                admin.execute(
+                    """UPDATE ops.import_run SET status = 'failed', finished_at = now(),
+                       error = %s, report = %s WHERE run_id = %s""",
+                    (str(exc), self.report.as_json(), self.report.run_id))
+                if isinstance(exc, ImportFileError | ValueError):
+                    raise ImportError_(f"{exc}. The previous catalogue is untouched.") from exc
+                raise
+        return self.report
+
+
+def run_import(url: str, source: str, options: ImportOptions | None = None,
+               echo: Callable[[str], None] = print) -> ImportReport:
+    """Import the IMDb files of ``source`` (a directory or base URL) into the database ``url``."""
+    return Importer(url, source, options or ImportOptions(), echo).run()
