@@ -297,8 +297,9 @@ class CatalogBuilder:
     def ratings(self) -> None:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.rating (title_id, average_rating, num_votes)
-                       SELECT {_id('tconst')}, average_rating::numeric(3, 1), num_votes::integer
-                       FROM staging.title_ratings WHERE {self.title_kept('tconst')}""")
+                       SELECT {_id('r.tconst')}, r.average_rating::numeric(3, 1),
+                              r.num_votes::integer
+                       FROM staging.title_ratings r WHERE {self.title_kept('r.tconst')}""")
 
         insert()
         self.add_primary_key("rating", lambda: self.dedup_file(
@@ -308,10 +309,11 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
                            season_number, episode_number)
-                       SELECT {_id('tconst')}, {_id('parent_tconst')}, season_number::integer,
-                              episode_number::integer
-                       FROM staging.title_episode
-                       WHERE {self.title_kept('tconst')} AND {self.title_kept('parent_tconst')}""")
+                       SELECT {_id('e.tconst')}, {_id('e.parent_tconst')},
+                              e.season_number::integer, e.episode_number::integer
+                       FROM staging.title_episode e
+                       WHERE {self.title_kept('e.tconst')}
+                         AND {self.title_kept('e.parent_tconst')}""")
 
         insert()
         self.add_primary_key("episode", lambda: self.dedup_file(
@@ -321,10 +323,10 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.aka (title_id, ordering, title, region, language,
                            types, attributes, is_original_title)
-                       SELECT {_id('title_id')}, ordering::integer, title, region, language,
-                              string_to_array(types, E'\\x02'),
-                              string_to_array(attributes, E'\\x02'), is_original_title = '1'
-                       FROM staging.title_akas WHERE {self.title_kept('title_id')}""")
+                       SELECT {_id('a.title_id')}, a.ordering::integer, a.title, a.region,
+                              a.language, string_to_array(a.types, E'\\x02'),
+                              string_to_array(a.attributes, E'\\x02'), a.is_original_title = '1'
+                       FROM staging.title_akas a WHERE {self.title_kept('a.title_id')}""")
 
         insert()
         self.add_primary_key("aka", lambda: self.dedup_file(

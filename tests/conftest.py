@@ -1,9 +1,10 @@
 """One database fixture for the whole suite.
 
-The server is, in this order: ``TEST_DATABASE_URL`` if set (any PostgreSQL >= 15 with pgvector, a role
-allowed to CREATE DATABASE); a testcontainers pgvector container when a Docker daemon answers; else
-the embedded PostgreSQL 18 in a temporary directory. A template database is migrated once per
-session; each test gets its own fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped afterwards.
+The server is, in this order: ``TEST_DATABASE_URL`` if set (any PostgreSQL >= 15 with pgvector, a
+role allowed to CREATE DATABASE); a testcontainers pgvector container when a Docker daemon
+answers; else the embedded PostgreSQL 18 in a temporary directory. A template database is
+migrated once per session; each test gets its own fresh copy (``CREATE DATABASE ... TEMPLATE``),
+dropped afterwards.
 """
 
 from __future__ import annotations

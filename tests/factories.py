@@ -61,8 +61,8 @@ def add_title(
     """One title with its genres, rating, crew and principals (people created as needed)."""
     tid = title_id(tconst)
     conn.execute(
-        """INSERT INTO catalog.title (title_id, tconst, title_type_id, primary_title, original_title,
-                                      is_adult, start_year, runtime_minutes)
+        """INSERT INTO catalog.title (title_id, tconst, title_type_id, primary_title,
+                                      original_title, is_adult, start_year, runtime_minutes)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
         (tid, tconst, _lookup_id(conn, "title_type", title_type), title, original_title or title,
          is_adult, year, runtime),
