@@ -82,14 +82,16 @@ def migrate() -> None:
     from database.migrate import migrate as run_migrations
 
     applied = run_migrations(_url())
-    click.echo(f"applied {len(applied)} migration file(s)" + (": " + ", ".join(applied) if applied else ""))
+    names = ": " + ", ".join(applied) if applied else ""
+    click.echo(f"applied {len(applied)} migration file(s){names}")
 
 
 # --------------------------------------------------------------------------- import
 @cli.command("import")
 @click.option("--source", default=None, help="Base URL or local directory of the IMDb files "
               "(default: $NETFLOOX_IMDB_SOURCE, else the official IMDb URL).")
-@click.option("--title-types", default=None, help="Comma list of title types to keep, e.g. movie,tvMovie.")
+@click.option("--title-types", default=None,
+              help="Comma list of title types to keep, e.g. movie,tvMovie.")
 @click.option("--min-votes", type=int, default=None, help="Keep only titles with at least N votes.")
 @click.option("--max-reject-rate", type=float, default=None,
               help="Fail when a file rejects more than this share of its lines (default 0.001).")
