@@ -1,14 +1,13 @@
 """The SQL that turns the staging tables into a typed catalogue, in schema ``catalog_next``.
 
-Three steps, all run by the importer in one transaction that ends with the swap:
+Two steps, run by the importer in one transaction that ends with the swap:
 
-1. ``validate``: per file, rows with a bad value (an id that is not ``tt…``/``nm…``, a number that
-   is not one, a non-JSON ``characters``...) are deleted from staging and recorded in
-   ``ops.import_reject`` with their line number and the field at fault.
-2. ``build``: lookup tables, then each typed table from its staging table; primary keys right after
+The staging tables are typed (migrations/V007): COPY already refused every bad value.
+
+1. ``build``: lookup tables, then each typed table from its staging table; primary keys right after
    each load (a duplicate key keeps the file's last line and rejects the others); placeholders for
    people and titles that other files reference but the basics files lack.
-3. ``finish``: the unique, foreign-key and secondary indexes declared on ``catalog`` (the one home
+2. ``finish``: the unique, foreign-key and secondary indexes declared on ``catalog`` (the one home
    of the DDL, cloned from its catalogue), then ANALYZE.
 """
 
@@ -17,82 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import psycopg
-
-TT = r"'^tt[0-9]{7,9}$'"
-NM = r"'^nm[0-9]{7,9}$'"
-YEAR = r"'^[0-9]{1,4}$'"
-WHOLE = r"'^[0-9]{1,9}$'"
-
-# For each staging table: (condition, reason) pairs, the first true condition rejects the row.
-CHECKS: dict[str, list[tuple[str, str]]] = {
-    "title_basics": [
-        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
-        ("title_type IS NULL", "titleType: missing"),
-        ("is_adult IS NULL OR is_adult NOT IN ('0', '1')", "isAdult: expected 0 or 1"),
-        (f"start_year !~ {YEAR}", "startYear: not a year"),
-        (f"end_year !~ {YEAR}", "endYear: not a year"),
-        (f"runtime_minutes !~ {WHOLE}", "runtimeMinutes: not a whole number"),
-    ],
-    "title_ratings": [
-        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
-        (r"average_rating IS NULL OR average_rating !~ '^[0-9]{1,2}(\.[0-9]+)?$'",
-         "averageRating: not a number"),
-        ("average_rating::numeric NOT BETWEEN 1 AND 10", "averageRating: outside 1-10"),
-        (f"num_votes IS NULL OR num_votes !~ {WHOLE}", "numVotes: not a whole number"),
-    ],
-    "title_crew": [
-        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
-        (r"directors !~ '^nm[0-9]{7,9}(,nm[0-9]{7,9})*$'", "directors: not a list of nm ids"),
-        (r"writers !~ '^nm[0-9]{7,9}(,nm[0-9]{7,9})*$'", "writers: not a list of nm ids"),
-    ],
-    "title_episode": [
-        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
-        (f"parent_tconst IS NULL OR parent_tconst !~ {TT}", "parentTconst: not an IMDb title id"),
-        (f"season_number !~ {WHOLE}", "seasonNumber: not a whole number"),
-        (f"episode_number !~ {WHOLE}", "episodeNumber: not a whole number"),
-    ],
-    "title_principals": [
-        (f"tconst IS NULL OR tconst !~ {TT}", "tconst: not an IMDb title id"),
-        ("ordering IS NULL OR ordering !~ '^[0-9]{1,4}$'", "ordering: not a whole number"),
-        (f"nconst IS NULL OR nconst !~ {NM}", "nconst: not an IMDb person id"),
-        ("category IS NULL", "category: missing"),
-        ("characters IS NOT NULL AND NOT staging.is_json_array(characters)",
-         "characters: not a JSON array"),
-    ],
-    "title_akas": [
-        (f"title_id IS NULL OR title_id !~ {TT}", "titleId: not an IMDb title id"),
-        (f"ordering IS NULL OR ordering !~ {WHOLE}", "ordering: not a whole number"),
-        ("title IS NULL", "title: missing"),
-        ("is_original_title NOT IN ('0', '1')", "isOriginalTitle: expected 0 or 1"),
-    ],
-    "name_basics": [
-        (f"nconst IS NULL OR nconst !~ {NM}", "nconst: not an IMDb person id"),
-        ("primary_name IS NULL", "primaryName: missing"),
-        (f"birth_year !~ {YEAR}", "birthYear: not a year"),
-        (f"death_year !~ {YEAR}", "deathYear: not a year"),
-        (r"known_for_titles !~ '^tt[0-9]{7,9}(,tt[0-9]{7,9})*$'",
-         "knownForTitles: not a list of tt ids"),
-    ],
-}
-
-
-def validate(conn: psycopg.Connection, run_id: int, table: str, file_name: str,
-             columns: tuple[str, ...]) -> int:
-    """Move the rows of ``staging.<table>`` with a bad value to ops.import_reject."""
-    reason = "CASE " + " ".join(
-        f"WHEN {cond} THEN '{msg}'" for cond, msg in CHECKS[table]
-    ) + " END"
-    raw = "concat_ws(E'\\t', " + ", ".join(f"coalesce({c}, '\\N')" for c in columns) + ")"
-    cur = conn.execute(
-        f"""WITH bad AS (
-                DELETE FROM staging.{table} WHERE ({reason}) IS NOT NULL
-                RETURNING line_no, {reason} AS reason, {raw} AS raw
-            )
-            INSERT INTO ops.import_reject (run_id, file_name, line_no, reason, raw_line)
-            SELECT %s, %s, line_no, reason, raw FROM bad""",
-        (run_id, file_name),
-    )
-    return cur.rowcount
 
 
 def _id(col: str) -> str:
@@ -247,7 +170,7 @@ class CatalogBuilder:
             params["types"] = list(self.subset.title_types)
         if self.subset.min_votes is not None:
             where.append("EXISTS (SELECT 1 FROM staging.title_ratings r WHERE r.tconst = b.tconst"
-                         " AND r.num_votes::integer >= %(min_votes)s)")
+                         " AND r.num_votes >= %(min_votes)s)")
             params["min_votes"] = self.subset.min_votes
 
         def insert() -> None:
@@ -255,8 +178,8 @@ class CatalogBuilder:
                            primary_title, original_title, is_adult, start_year, end_year,
                            runtime_minutes)
                        SELECT {_id('b.tconst')}, b.tconst, t.title_type_id, b.primary_title,
-                              b.original_title, b.is_adult = '1', b.start_year::smallint,
-                              b.end_year::smallint, b.runtime_minutes::integer
+                              b.original_title, b.is_adult, b.start_year, b.end_year,
+                              b.runtime_minutes
                        FROM staging.title_basics b
                        JOIN catalog_next.title_type t ON t.name = b.title_type
                        WHERE {' AND '.join(where) or 'true'}""", params)
@@ -297,8 +220,8 @@ class CatalogBuilder:
     def ratings(self) -> None:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.rating (title_id, average_rating, num_votes)
-                       SELECT {_id('r.tconst')}, r.average_rating::numeric(3, 1),
-                              r.num_votes::integer
+                       SELECT {_id('r.tconst')}, r.average_rating,
+                              r.num_votes
                        FROM staging.title_ratings r WHERE {self.title_kept('r.tconst')}""")
 
         insert()
@@ -310,7 +233,7 @@ class CatalogBuilder:
             self.x(f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
                            season_number, episode_number)
                        SELECT {_id('e.tconst')}, {_id('e.parent_tconst')},
-                              e.season_number::integer, e.episode_number::integer
+                              e.season_number, e.episode_number
                        FROM staging.title_episode e
                        WHERE {self.title_kept('e.tconst')}
                          AND {self.title_kept('e.parent_tconst')}""")
@@ -323,9 +246,9 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.aka (title_id, ordering, title, region, language,
                            types, attributes, is_original_title)
-                       SELECT {_id('a.title_id')}, a.ordering::integer, a.title, a.region,
+                       SELECT {_id('a.title_id')}, a.ordering, a.title, a.region,
                               a.language, string_to_array(a.types, E'\\x02'),
-                              string_to_array(a.attributes, E'\\x02'), a.is_original_title = '1'
+                              string_to_array(a.attributes, E'\\x02'), a.is_original_title
                        FROM staging.title_akas a WHERE {self.title_kept('a.title_id')}""")
 
         insert()
@@ -336,8 +259,8 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.principal (title_id, ordering, person_id,
                            category_id, job, characters)
-                       SELECT {_id('p.tconst')}, p.ordering::smallint, {_id('p.nconst')},
-                              c.category_id, p.job, p.characters::jsonb
+                       SELECT {_id('p.tconst')}, p.ordering, {_id('p.nconst')},
+                              c.category_id, p.job, p.characters
                        FROM staging.title_principals p
                        JOIN catalog_next.category c ON c.name = p.category
                        WHERE {self.title_kept('p.tconst')}""")
@@ -369,8 +292,8 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.person (person_id, nconst, primary_name,
                            birth_year, death_year)
-                       SELECT {_id('n.nconst')}, n.nconst, n.primary_name, n.birth_year::smallint,
-                              n.death_year::smallint
+                       SELECT {_id('n.nconst')}, n.nconst, n.primary_name, n.birth_year,
+                              n.death_year
                        FROM staging.name_basics n WHERE {where}""")
 
         insert()

@@ -3,7 +3,8 @@
 1. **fetch**: local directory, or download from a base URL into the cache (database/download.py).
 2. **stage**: each file streamed into its staging table with COPY (database/imdb_reader.py); the
    lines the server refuses are isolated and recorded in ``ops.import_reject``.
-3. **build**, in one transaction: validation of values, the typed tables in ``catalog_next``
+   The staging tables are typed, so COPY checks every value on the way in.
+3. **build**, in one transaction: the typed tables in ``catalog_next``
    (database/catalog_build.py), then the **swap**: ``catalog`` dropped, ``catalog_next`` renamed to
    ``catalog``, every view and function over it re-created (repeatable migrations) — then COMMIT.
 
@@ -24,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import psycopg
 
 from database import config
-from database.catalog_build import CatalogBuilder, Subset, validate
+from database.catalog_build import CatalogBuilder, Subset
 from database.download import fetch, sha256
 from database.imdb_files import FILES, ImdbFile
 from database.imdb_reader import ImportFileError, StagingCopier, prefetch, read_blocks
@@ -185,16 +186,6 @@ class Importer:
     def build_and_swap(self, conn: psycopg.Connection, admin: psycopg.Connection,
                        digests: dict[str, str]) -> None:
         present = {spec.table for spec in FILES if self.report.files[spec.name].present}
-        # Validation commits on its own (it only moves bad staging rows to ops.import_reject), so
-        # the rejects stay for review even when the threshold then stops the import.
-        with self.timer("validate"):
-            for spec in FILES:
-                if spec.table in present:
-                    with conn.transaction():
-                        n = validate(conn, self.report.run_id, spec.table, spec.name, spec.columns)
-                    f = self.report.files[spec.name]
-                    f.rejected += n
-                    self._check_threshold(spec, f.rejected, f.read)
         with conn.transaction():
             subset = Subset(self.options.title_types, self.options.min_votes)
             builder = CatalogBuilder(conn, self.report.run_id, subset, self.timer, present)

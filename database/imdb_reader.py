@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import queue
+import re
 import threading
 import zlib
 from collections.abc import Iterator
@@ -160,6 +161,23 @@ class StagingCopier:
             lines = block.data.split(b"\n")[:-1]
             return self._bisect(cur, block.first_line, lines)
 
+    def reason(self, exc: psycopg.Error, line: bytes) -> str:
+        """The server's refusal, named by the IMDb field at fault."""
+        fields = line.count(b"\t") + 1
+        if fields != len(self.spec.columns):
+            return f"expected {len(self.spec.columns)} tab-separated fields, found {fields}"
+        diag = exc.diag
+        field = {c: h for c, h in zip(self.spec.columns, self.spec.header, strict=True)}
+        if diag.sqlstate == "23514" and diag.constraint_name:  # our CHECKs are named as reasons
+            return diag.constraint_name
+        if diag.sqlstate == "23502" and diag.column_name:
+            return f"{field.get(diag.column_name, diag.column_name)}: missing"
+        message = (diag.message_primary or str(exc)).strip()
+        column = re.search(r"column (\w+)", diag.context or "")
+        if column and column.group(1) in field:
+            return f"{field[column.group(1)]}: {message}"
+        return message
+
     def _bisect(self, cur: psycopg.Cursor, first: int, lines: list[bytes]) -> list[Reject]:
         try:
             with self.conn.transaction():
@@ -167,8 +185,7 @@ class StagingCopier:
             return []
         except psycopg.Error as exc:
             if len(lines) == 1:
-                reason = (exc.diag.message_primary or str(exc)).strip()
-                return [Reject(first, reason, lines[0])]
+                return [Reject(first, self.reason(exc, lines[0]), lines[0])]
         half = len(lines) // 2
         return self._bisect(cur, first, lines[:half]) + self._bisect(
             cur, first + half, lines[half:]

@@ -37,6 +37,7 @@ FILES: dict[str, list[bytes]] = {
         b"tt0000010\t8.3\t800000",
         b"tt0000011\t7.2\t600000",
         b"tt0000099\t5.0\t10",            # a title absent from title.basics
+        b"tt0000005\t11.0\t5",            # line 8: rejected
     ],
     "title.crew.tsv.gz": [
         b"tconst\tdirectors\twriters",
@@ -60,6 +61,7 @@ FILES: dict[str, list[bytes]] = {
         b"tt0000002\t2\tnm0000008\tproducer\tproducer\t\\N",    # nm0000008: no name.basics row
         b"tt0000002\t3\tnm0000004\tactress\t\\N\tNot JSON",     # line 7: rejected
         b'tt0000011\t1\tnm0000003\tactor\t\\N\t["Neo"]',
+        b'tt0000011\t2\tnm0000004\tactress\t\\N\t{"not": "a list"}',  # line 9: rejected
     ],
     "title.akas.tsv.gz": [
         b"titleId\tordering\ttitle\tregion\tlanguage\ttypes\tattributes\tisOriginalTitle",
@@ -80,7 +82,8 @@ FILES: dict[str, list[bytes]] = {
 # Lines of the files above that the importer must reject (file -> line numbers, header = line 1).
 REJECTED = {
     "title.basics.tsv.gz": {7, 9, 10},
-    "title.principals.tsv.gz": {7},
+    "title.principals.tsv.gz": {7, 9},
+    "title.ratings.tsv.gz": {8},
 }
 
 
