@@ -45,7 +45,7 @@ STORED_SQL = {
 }
 
 
-class ImportError_(Exception):
+class ImportFailed(Exception):
     """The import was refused; the previous catalogue is untouched."""
 
 
@@ -146,7 +146,7 @@ class Importer:
     def _check_threshold(self, spec: ImdbFile, rejected: int, read: int) -> None:
         allowed = max(self.options.max_rejects, int(self.options.max_reject_rate * read))
         if rejected > allowed:
-            raise ImportError_(
+            raise ImportFailed(
                 f"{spec.name}: {rejected:,} of {read:,} lines rejected, more than the "
                 f"{allowed:,} allowed (max(--max-rejects {self.options.max_rejects}, "
                 f"{self.options.max_reject_rate:.2%} of the lines)); see "
@@ -225,12 +225,12 @@ class Importer:
         with self.timer("fetch"):
             paths = fetch(self.source, [f.name for f in FILES], config.cache_dir(), self.echo)
         if paths.get("title.basics.tsv.gz") is None:
-            raise ImportError_(f"{self.source}: title.basics.tsv.gz is missing; nothing to import")
+            raise ImportFailed(f"{self.source}: title.basics.tsv.gz is missing; nothing to import")
         with self.timer("checksum"):
             digests = {n: sha256(p) for n, p in paths.items() if p is not None}
         with psycopg.connect(self.url, autocommit=True) as admin:
             if not admin.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK,)).fetchone()[0]:
-                raise ImportError_("another import is running on this database")
+                raise ImportFailed("another import is running on this database")
             if not self.options.force and self._unchanged(admin, digests):
                 self.report.status = "unchanged"
                 return self.report
@@ -253,7 +253,7 @@ class Importer:
                        error = %s, report = %s WHERE run_id = %s""",
                     (str(exc), self.report.as_json(), self.report.run_id))
                 if isinstance(exc, ImportFileError | ValueError):
-                    raise ImportError_(f"{exc}. The previous catalogue is untouched.") from exc
+                    raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
                 raise
         return self.report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from database.imdb_import import ImportError_, ImportOptions, run_import
+from database.imdb_import import ImportFailed, ImportOptions, run_import
 from tests import imdb_fixture
 from tests.imdb_fixture import REJECTED, gz, write_files
 
@@ -147,7 +147,7 @@ def test_missing_file_is_allowed_and_reported(db, db_url, tmp_path):
 
 
 def test_missing_title_basics_is_an_error(db_url, tmp_path):
-    with pytest.raises(ImportError_, match="title.basics.tsv.gz is missing"):
+    with pytest.raises(ImportFailed, match="title.basics.tsv.gz is missing"):
         _import(db_url, write_files(tmp_path / "imdb", skip=("title.basics.tsv.gz",)))
 
 
@@ -161,14 +161,14 @@ def test_broken_file_is_a_clear_error_and_old_catalogue_stays(db, db_url, tmp_pa
                                                               broken, message):
     before = one(db, "SELECT count(*) FROM catalog.title")[0]
     folder = write_files(tmp_path / "broken", replace={"name.basics.tsv.gz": broken})
-    with pytest.raises(ImportError_, match=f"name.basics.tsv.gz.*{message}"):
+    with pytest.raises(ImportFailed, match=f"name.basics.tsv.gz.*{message}"):
         _import(db_url, folder)
     assert one(db, "SELECT count(*) FROM catalog.title")[0] == before
     assert one(db, "SELECT status FROM ops.import_run ORDER BY run_id DESC LIMIT 1")[0] == "failed"
 
 
 def test_too_many_rejects_fail_and_keep_the_rejects_for_review(db, db_url, tmp_path, imported):
-    with pytest.raises(ImportError_, match=r"title.basics.tsv.gz: 3 of 11 lines rejected"):
+    with pytest.raises(ImportFailed, match=r"title.basics.tsv.gz: 3 of 11 lines rejected"):
         _import(db_url, tmp_path / "imdb", force=True, max_rejects=2)
     run = one(db, "SELECT run_id, status FROM ops.import_run ORDER BY run_id DESC LIMIT 1")
     assert run[1] == "failed"
@@ -193,5 +193,5 @@ def test_subset_keeps_types_votes_and_referential_integrity(db, db_url, tmp_path
 
 
 def test_unknown_title_type_is_refused(db_url, tmp_path):
-    with pytest.raises(ImportError_, match="unknown title type.*moovie"):
+    with pytest.raises(ImportFailed, match="unknown title type.*moovie"):
         _import(db_url, write_files(tmp_path / "imdb"), title_types=("moovie",))
