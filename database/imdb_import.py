@@ -56,6 +56,7 @@ class ImportOptions:
     force: bool = False
     max_reject_rate: float = 0.001  # fail when a file rejects more than 0.1 % of its lines...
     max_rejects: int = 100          # ...and more than this many lines
+    validate_foreign_keys: bool = False  # True: check every foreign key with a scan
 
 
 @dataclass
@@ -188,7 +189,8 @@ class Importer:
         present = {spec.table for spec in FILES if self.report.files[spec.name].present}
         with conn.transaction():
             subset = Subset(self.options.title_types, self.options.min_votes)
-            builder = CatalogBuilder(conn, self.report.run_id, subset, self.timer, present)
+            builder = CatalogBuilder(conn, self.report.run_id, subset, self.timer, present,
+                                     self.options.validate_foreign_keys)
             stats = builder.build()
             self.report.placeholder_titles = stats.placeholder_titles
             self.report.placeholder_people = stats.placeholder_people
