@@ -132,13 +132,13 @@ class CatalogBuilder:
                   AND a.position > b.position"""
         )
 
-    def title_kept(self, col: str) -> str:
-        """SQL condition: the title of ``col`` is in catalog_next (always true when unfiltered,
-        since every referenced title exists, as a placeholder if need be)."""
+    def title_kept(self, key: str) -> str:
+        """SQL condition: the title whose integer id is ``key`` is in catalog_next (always true
+        when unfiltered, since every referenced title exists, as a placeholder if need be)."""
         if not self.subset.active:
             return "true"
         return (f"EXISTS (SELECT 1 FROM catalog_next.title k "
-                f"WHERE k.title_id = {_id(col)} AND NOT k.is_placeholder)")
+                f"WHERE k.title_id = {key} AND NOT k.is_placeholder)")
 
     # ------------------------------------------------------------------ steps
     def create_schema(self) -> None:
@@ -187,15 +187,15 @@ class CatalogBuilder:
             where.append("b.title_type = ANY(%(types)s)")
             params["types"] = list(self.subset.title_types)
         if self.subset.min_votes is not None:
-            where.append("EXISTS (SELECT 1 FROM staging.title_ratings r WHERE r.tconst = b.tconst"
-                         " AND r.num_votes >= %(min_votes)s)")
+            where.append("EXISTS (SELECT 1 FROM staging.title_ratings r"
+                         " WHERE r.title_key = b.title_key AND r.num_votes >= %(min_votes)s)")
             params["min_votes"] = self.subset.min_votes
 
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.title (title_id, tconst, title_type_id,
                            primary_title, original_title, is_adult, start_year, end_year,
                            runtime_minutes)
-                       SELECT {_id('b.tconst')}, b.tconst, t.title_type_id, b.primary_title,
+                       SELECT b.title_key, b.tconst, t.title_type_id, b.primary_title,
                               b.original_title, b.is_adult, b.start_year, b.end_year,
                               b.runtime_minutes
                        FROM staging.title_basics b
@@ -223,10 +223,10 @@ class CatalogBuilder:
                 WHERE NOT EXISTS (SELECT 1 FROM catalog_next.title x WHERE x.title_id = r.id)""")
 
     def title_genres(self) -> None:
-        self.x(f"""INSERT INTO catalog_next.title_genre (title_id, genre_id, position)
+        self.x("""INSERT INTO catalog_next.title_genre (title_id, genre_id, position)
                    SELECT t.title_id, g.genre_id, x.pos
                    FROM staging.title_basics b
-                   JOIN catalog_next.title t ON t.title_id = {_id('b.tconst')}
+                   JOIN catalog_next.title t ON t.title_id = b.title_key
                    CROSS JOIN LATERAL unnest(string_to_array(b.genres, ','))
                         WITH ORDINALITY x(name, pos)
                    JOIN catalog_next.genre g ON g.name = x.name""")
@@ -236,9 +236,9 @@ class CatalogBuilder:
     def ratings(self) -> None:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.rating (title_id, average_rating, num_votes)
-                       SELECT {_id('r.tconst')}, r.average_rating,
+                       SELECT r.title_key, r.average_rating,
                               r.num_votes
-                       FROM staging.title_ratings r WHERE {self.title_kept('r.tconst')}""")
+                       FROM staging.title_ratings r WHERE {self.title_kept('r.title_key')}""")
 
         insert()
         self.add_primary_key("rating", lambda: self.dedup_file(
@@ -248,11 +248,11 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
                            season_number, episode_number)
-                       SELECT {_id('e.tconst')}, {_id('e.parent_tconst')},
+                       SELECT e.title_key, e.parent_key,
                               e.season_number, e.episode_number
                        FROM staging.title_episode e
-                       WHERE {self.title_kept('e.tconst')}
-                         AND {self.title_kept('e.parent_tconst')}""")
+                       WHERE {self.title_kept('e.title_key')}
+                         AND {self.title_kept('e.parent_key')}""")
 
         insert()
         self.add_primary_key("episode", lambda: self.dedup_file(
@@ -262,10 +262,10 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.aka (title_id, ordering, title, region, language,
                            types, attributes, is_original_title)
-                       SELECT {_id('a.title_id')}, a.ordering, a.title, a.region,
+                       SELECT a.title_key, a.ordering, a.title, a.region,
                               a.language, string_to_array(a.types, E'\\x02'),
                               string_to_array(a.attributes, E'\\x02'), a.is_original_title
-                       FROM staging.title_akas a WHERE {self.title_kept('a.title_id')}""")
+                       FROM staging.title_akas a WHERE {self.title_kept('a.title_key')}""")
 
         insert()
         self.add_primary_key("aka", lambda: self.dedup_file(
@@ -275,11 +275,11 @@ class CatalogBuilder:
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.principal (title_id, ordering, person_id,
                            category_id, job, characters)
-                       SELECT {_id('p.tconst')}, p.ordering, {_id('p.nconst')},
+                       SELECT p.title_key, p.ordering, p.person_key,
                               c.category_id, p.job, p.characters
                        FROM staging.title_principals p
                        JOIN catalog_next.category c ON c.name = p.category
-                       WHERE {self.title_kept('p.tconst')}""")
+                       WHERE {self.title_kept('p.title_key')}""")
 
         insert()
         self.add_primary_key("principal", lambda: self.dedup_file(
@@ -289,11 +289,11 @@ class CatalogBuilder:
     def crew(self) -> None:
         for table, column in (("title_director", "directors"), ("title_writer", "writers")):
             self.x(f"""INSERT INTO catalog_next.{table} (title_id, person_id, position)
-                       SELECT {_id('c.tconst')}, {_id('x.nconst')}, x.pos
+                       SELECT c.title_key, {_id('x.nconst')}, x.pos
                        FROM staging.title_crew c
                        CROSS JOIN LATERAL unnest(string_to_array(c.{column}, ','))
                             WITH ORDINALITY x(nconst, pos)
-                       WHERE {self.title_kept('c.tconst')}""")
+                       WHERE {self.title_kept('c.title_key')}""")
             self.add_primary_key(table, lambda t=table: self.dedup_list(t, "#title_id, #person_id"))
 
     def people(self) -> None:
@@ -303,12 +303,12 @@ class CatalogBuilder:
                       "SELECT person_id FROM catalog_next.title_writer")
         where = "true"
         if self.subset.active:
-            where = f"{_id('n.nconst')} IN ({referenced})"
+            where = f"n.person_key IN ({referenced})"
 
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.person (person_id, nconst, primary_name,
                            birth_year, death_year)
-                       SELECT {_id('n.nconst')}, n.nconst, n.primary_name, n.birth_year,
+                       SELECT n.person_key, n.nconst, n.primary_name, n.birth_year,
                               n.death_year
                        FROM staging.name_basics n WHERE {where}""")
 
@@ -321,10 +321,10 @@ class CatalogBuilder:
                 FROM ({referenced.replace(' UNION ', ' UNION ALL ')}) r
                 WHERE NOT EXISTS (SELECT 1 FROM catalog_next.person p
                                   WHERE p.person_id = r.person_id)""")
-        self.x(f"""INSERT INTO catalog_next.person_profession (person_id, profession_id, position)
+        self.x("""INSERT INTO catalog_next.person_profession (person_id, profession_id, position)
                    SELECT p.person_id, f.profession_id, x.pos
                    FROM staging.name_basics n
-                   JOIN catalog_next.person p ON p.person_id = {_id('n.nconst')}
+                   JOIN catalog_next.person p ON p.person_id = n.person_key
                    CROSS JOIN LATERAL unnest(string_to_array(n.primary_profession, ','))
                         WITH ORDINALITY x(name, pos)
                    JOIN catalog_next.profession f ON f.name = x.name""")
@@ -333,10 +333,10 @@ class CatalogBuilder:
         self.x(f"""INSERT INTO catalog_next.known_for (person_id, title_id, position)
                    SELECT p.person_id, {_id('x.tconst')}, x.pos
                    FROM staging.name_basics n
-                   JOIN catalog_next.person p ON p.person_id = {_id('n.nconst')}
+                   JOIN catalog_next.person p ON p.person_id = n.person_key
                    CROSS JOIN LATERAL unnest(string_to_array(n.known_for_titles, ','))
                         WITH ORDINALITY x(tconst, pos)
-                   WHERE {self.title_kept('x.tconst')}""")
+                   WHERE {self.title_kept(_id('x.tconst'))}""")
         self.add_primary_key("known_for", lambda: self.dedup_list(
             "known_for", "#person_id, #title_id"))
 
