@@ -7,6 +7,7 @@
 | NETFLOOX_PGDATA        | $NETFLOOX_HOME/pgdata                     |
 | NETFLOOX_CACHE_DIR     | $NETFLOOX_HOME/cache                      |
 | NETFLOOX_IMDB_SOURCE   | https://datasets.imdbws.com/              |
+| NETFLOOX_IMPORT_WORKERS| 2 (files staged in parallel)              |
 """
 
 from __future__ import annotations
@@ -40,3 +41,7 @@ def external_database_url() -> str | None:
 
 def imdb_source() -> str:
     return os.environ.get("NETFLOOX_IMDB_SOURCE") or IMDB_DEFAULT_SOURCE
+
+
+def import_workers() -> int:
+    return max(1, int(os.environ.get("NETFLOOX_IMPORT_WORKERS", "2")))

@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import psycopg
 
@@ -156,36 +158,48 @@ class Importer:
             )
 
     # ------------------------------------------------------------------ phases
-    def stage(self, conn: psycopg.Connection, admin: psycopg.Connection,
-              spec: ImdbFile, path) -> None:
-        """COPY one file into staging; record rejected lines as they are found."""
+    def stage(self, spec: ImdbFile, path: Path | None) -> None:
+        """COPY one file into staging, on connections of its own (files load in parallel);
+        rejected lines are recorded (committed) as they are found."""
         f = self.report.files[spec.name]
-        copier = StagingCopier(conn, spec)
         start = time.perf_counter()
-        with conn.transaction():
-            copier.prepare()
-            if path is None:
-                return
-            f.present = True
-            for block in prefetch(read_blocks(path, spec)):
-                f.read += block.n_lines
-                rejects = copier.load(block)
-                if rejects:
-                    with admin.cursor().copy(
-                        "COPY ops.import_reject (run_id, file_name, line_no, reason, raw_line) "
-                        "FROM STDIN"
-                    ) as copy:
-                        for r in rejects:
-                            raw = r.raw.decode("utf-8", "backslashreplace").replace("\x00", "\\0")
-                            row = (self.report.run_id, spec.name, r.line_no, r.reason, raw)
-                            copy.write_row(row)
-                    f.rejected += len(rejects)
-                    self._check_threshold(spec, f.rejected, f.read)
+        with psycopg.connect(self.url) as conn, psycopg.connect(self.url, autocommit=True) as log:
+            copier = StagingCopier(conn, spec)
+            with conn.transaction():
+                copier.prepare()
+                if path is None:
+                    return
+                f.present = True
+                for block in prefetch(read_blocks(path, spec)):
+                    f.read += block.n_lines
+                    rejects = copier.load(block)
+                    if rejects:
+                        self._record_rejects(log, spec, rejects)
+                        f.rejected += len(rejects)
+                        self._check_threshold(spec, f.rejected, f.read)
         f.seconds = time.perf_counter() - start
         self.report.phases[f"stage:{spec.name}"] = round(f.seconds, 3)
 
-    def build_and_swap(self, conn: psycopg.Connection, admin: psycopg.Connection,
-                       digests: dict[str, str]) -> None:
+    def _record_rejects(self, log: psycopg.Connection, spec: ImdbFile, rejects) -> None:
+        with log.cursor().copy("COPY ops.import_reject (run_id, file_name, line_no, reason,"
+                               " raw_line) FROM STDIN") as copy:
+            for r in rejects:
+                raw = r.raw.decode("utf-8", "backslashreplace").replace("\x00", "\\0")
+                copy.write_row((self.report.run_id, spec.name, r.line_no, r.reason, raw))
+
+    def stage_all(self, paths: dict[str, Path | None]) -> None:
+        """Largest files first, ``NETFLOOX_IMPORT_WORKERS`` (default 2) at a time."""
+        order = sorted(FILES, key=lambda s: -(paths[s.name].stat().st_size if paths[s.name] else 0))
+        with self.timer("stage"), ThreadPoolExecutor(config.import_workers()) as pool:
+            futures = []
+            for spec in order:
+                missing = "" if paths[spec.name] else " (missing: skipped)"
+                self.echo(f"staging {spec.name}{missing}")
+                futures.append(pool.submit(self.stage, spec, paths[spec.name]))
+            for future in futures:
+                future.result()
+
+    def build_and_swap(self, conn: psycopg.Connection, digests: dict[str, str]) -> None:
         present = {spec.table for spec in FILES if self.report.files[spec.name].present}
         with conn.transaction():
             subset = Subset(self.options.title_types, self.options.min_votes)
@@ -241,13 +255,10 @@ class Importer:
                 (self.source, json.dumps(self._options_json()))).fetchone()[0]
             self.report.files = {f.name: FileReport() for f in FILES}
             try:
+                self.stage_all(paths)
                 with psycopg.connect(self.url) as conn:
-                    for spec in FILES:
-                        missing = "" if paths[spec.name] else " (missing: skipped)"
-                        self.echo(f"staging {spec.name}{missing}")
-                        self.stage(conn, admin, spec, paths[spec.name])
                     self.echo("building the typed catalogue and swapping it in")
-                    self.build_and_swap(conn, admin, digests)
+                    self.build_and_swap(conn, digests)
             except BaseException as exc:
                 self.report.status = "failed"
                 admin.execute(
