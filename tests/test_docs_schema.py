@@ -1,4 +1,4 @@
-"""docs/data-model.md cannot drift from the schema: its MPD diagram lists the real tables/columns."""
+"""docs/data-model.md cannot drift: its MPD diagram lists the real tables and columns."""
 
 from __future__ import annotations
 
