@@ -39,10 +39,10 @@ DIM = 64  # matches vector(64) in migrations/V010
 @dataclass
 class EmbeddingParams:
     dim: int = DIM
-    popularity_weight: float = 0.15
-    quality_weight: float = 0.10
+    popularity_weight: float = 0.3
+    quality_weight: float = 0.1
     bayes_m: float = 1000.0      # votes of "confidence" in the Bayesian average
-    structure_weight: float = 1.0
+    structure_weight: float = 2.0  # decade/type/runtime/rating/votes tokens vs. people/genres
     seed: int = 0
 
 
@@ -118,8 +118,8 @@ def write(conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams,
     """Store the vectors as a new active model version, swapping tables atomically."""
     with conn.transaction():
         conn.execute("DROP TABLE IF EXISTS ml.title_embedding_next")
-        conn.execute("CREATE TABLE ml.title_embedding_next "
-                     "(LIKE ml.title_embedding INCLUDING ALL)")
+        conn.execute("CREATE TABLE ml.title_embedding_next (LIKE ml.title_embedding"
+                     " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         (version,) = conn.execute(
             """INSERT INTO ml.embedding_model (method, dim, n_titles, params, metrics)
                VALUES ('tfidf-svd', %s, %s, %s, %s) RETURNING version""",
@@ -140,30 +140,28 @@ def write(conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams,
                                 " start_year, num_votes, genres, series_title_id, prior,"
                                 " embedding) FROM STDIN") as copy:
             copy.write(buf.getvalue())
+    indexes = conn.execute("""SELECT indexname, indexdef FROM pg_indexes
+                              WHERE schemaname = 'ml' AND tablename = 'title_embedding'""")
+    indexes = indexes.fetchall()
+    conn.execute("SET maintenance_work_mem = '1GB'")
+    # A parallel HNSW build gave a broken graph here (embedded pgvector 0.8.6: the nearest
+    # neighbour of a stored vector was not itself, recall ~0); serial builds are exact.
+    conn.execute("SET max_parallel_maintenance_workers = 0")
+    for name, definition in indexes:  # built after the load: much faster than row by row
+        conn.execute(definition.replace(f"INDEX {name} ON ml.title_embedding ",
+                                        f"INDEX {name}_next ON ml.title_embedding_next "))
+        if name.endswith("_pkey"):
+            conn.execute(f"ALTER TABLE ml.title_embedding_next ADD CONSTRAINT {name}_next"
+                         f" PRIMARY KEY USING INDEX {name}_next")
     conn.execute("ANALYZE ml.title_embedding_next")
     with conn.transaction():
         conn.execute("LOCK TABLE ml.title_embedding IN ACCESS EXCLUSIVE MODE")
         conn.execute("DROP TABLE ml.title_embedding")
         conn.execute("ALTER TABLE ml.title_embedding_next RENAME TO title_embedding")
-        for old, new in _index_renames(conn):
-            conn.execute(f"ALTER INDEX ml.{old} RENAME TO {new}")
+        for name, _ in indexes:
+            conn.execute(f"ALTER INDEX ml.{name}_next RENAME TO {name}")
         conn.execute("UPDATE ml.embedding_model SET active = (version = %s)", (version,))
     return version
-
-
-def _index_renames(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    """Cloned indexes get generated names: give them back the migration's names."""
-    rows = conn.execute("""SELECT indexname, indexdef FROM pg_indexes
-                           WHERE schemaname = 'ml' AND tablename = 'title_embedding'""").fetchall()
-    renames = []
-    for name, definition in rows:
-        if "USING hnsw" in definition:
-            renames.append((name, "title_embedding_hnsw"))
-        elif "num_votes" in definition:
-            renames.append((name, "title_embedding_votes"))
-        elif name.endswith("_pkey"):
-            renames.append((name, "title_embedding_pkey"))
-    return [(a, b) for a, b in renames if a != b]
 
 
 def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[int, int]:
