@@ -124,9 +124,30 @@ def train() -> None:
     """Train the models and write them back to the database."""
 
 
+@train.command("recommender")
+def train_recommender() -> None:
+    """Film embeddings (TF-IDF + SVD) into pgvector; swaps in atomically."""
+    from database.connection import connect
+    from ml.embeddings import train as train_embeddings
+
+    with connect(_url(), autocommit=True) as conn:
+        version, n = train_embeddings(conn)
+    click.echo(f"recommender: embedding model {version}, {n:,} titles")
+
+
 @cli.group("eval")
 def evaluate() -> None:
     """Offline evaluation of the AI services."""
+
+
+@evaluate.command("recommend")
+def eval_recommend() -> None:
+    """MovieLens item-item neighbours protocol; writes docs/evaluation.md."""
+    from database.connection import connect
+    from ml.recommend_eval import write_report
+
+    with connect(_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
 
 
 @cli.group()
@@ -142,6 +163,15 @@ def bench_import(rows: int, workdir: str | None) -> None:
     from database.bench_import import main as run_bench
 
     run_bench(_url(), rows, workdir, echo=click.echo)
+
+
+@bench.command("recommend")
+@click.option("--vectors", type=int, default=1_000_000, help="Generated vectors for the scale run.")
+def bench_recommend(vectors: int) -> None:
+    """Latency and recall of recommend(); results to docs/benchmarks.md."""
+    from ml.bench_recommend import main as run_bench
+
+    run_bench(_url(), vectors, echo=click.echo)
 
 
 @cli.command()

@@ -32,9 +32,10 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem}, {platform.system()} {platform.release()}"
 
 
-def write_section(title: str, command: str, body: str) -> None:
-    """Replace (or append) the section ``## title`` of docs/benchmarks.md."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+def write_section(title: str, command: str, body: str, doc: Path = DOC,
+                  header: str = HEADER) -> None:
+    """Replace (or append) the section ``## title`` of a results document."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else header
     section = (f"## {title}\n\nCommand: `{command}` — {date.today().isoformat()}, "
                f"{machine()}.\n\n{body.strip()}\n")
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -42,4 +43,4 @@ def write_section(title: str, command: str, body: str) -> None:
         text = pattern.sub(lambda _: section + "\n", text)
     else:
         text = text.rstrip() + "\n\n" + section
-    DOC.write_text(text.rstrip() + "\n", encoding="utf-8")
+    doc.write_text(text.rstrip() + "\n", encoding="utf-8")
