@@ -135,6 +135,19 @@ def train_recommender() -> None:
     click.echo(f"recommender: embedding model {version}, {n:,} titles")
 
 
+@train.command("popularity")
+def train_popularity() -> None:
+    """Rating model (ridge pipeline) written back as coefficients; activates the new version."""
+    from database.connection import connect
+    from ml.popularity import train as train_model
+
+    with connect(_url(), autocommit=True) as conn:
+        version, metrics = train_model(conn)
+    m = metrics["holdout_movies_20_votes"]
+    click.echo(f"popularity: model {version}, held-out movies R2 {m['r2']:.3f}, "
+               f"RMSE {m['rmse']:.3f}")
+
+
 @cli.group("eval")
 def evaluate() -> None:
     """Offline evaluation of the AI services."""
@@ -145,6 +158,16 @@ def eval_recommend() -> None:
     """MovieLens item-item neighbours protocol; writes docs/evaluation.md."""
     from database.connection import connect
     from ml.recommend_eval import write_report
+
+    with connect(_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
+
+
+@evaluate.command("popularity")
+def eval_popularity() -> None:
+    """SQL scorer vs baselines on held-out titles; writes docs/evaluation.md."""
+    from database.connection import connect
+    from ml.popularity_eval import write_report
 
     with connect(_url(), autocommit=True) as conn:
         click.echo(write_report(conn))
