@@ -197,6 +197,30 @@ def bench_recommend(vectors: int) -> None:
     run_bench(_url(), vectors, echo=click.echo)
 
 
+@bench.command("app")
+def bench_app() -> None:
+    """Server time of the slowest callbacks on the live database; docs/benchmarks.md."""
+    from app.web.bench import main as run_bench
+
+    run_bench(echo=click.echo)
+
+
+@cli.command()
+@click.option("--debug", is_flag=True, help="Dash debug mode (never in production).")
+def serve(debug: bool) -> None:
+    """The web app on $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050)."""
+    import os
+
+    from app.web import create_app
+
+    host = os.environ.get("NETFLOOX_HOST", "127.0.0.1")
+    port = int(os.environ.get("NETFLOOX_PORT", "8050"))
+    _url()  # starts the embedded server if needed
+    app = create_app()
+    click.echo(f"Netfloox is serving on http://{host}:{port}/ (Ctrl-C to stop)")
+    app.run(host=host, port=port, debug=debug)
+
+
 @cli.command()
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""

@@ -1,0 +1,29 @@
+"""The Dash web app: Explore, Recommend, Predict (one page module each, in app/web/pages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, html
+
+from app.web.db import Database, app_database_url, set_database
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def create_app(url: str | None = None) -> Dash:
+    """The app, connected to ``url`` (default: the app role's URL) through a pool."""
+    database = Database(url or app_database_url())
+    database.open()
+    set_database(database)
+    # The Bootstrap theme is served from app/web/assets (no CDN: the app works offline).
+    app = Dash(__name__, use_pages=True, pages_folder=str(PAGES), title="Netfloox",
+               suppress_callback_exceptions=True)
+    nav = dbc.NavbarSimple(
+        [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"]))
+         for page in dash.page_registry.values()],
+        brand="Netfloox", color="dark", dark=True, className="mb-3")
+    app.layout = html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
+    return app

@@ -1,0 +1,135 @@
+"""Drive the app in a real headless Chromium (Debian's chromium + chromedriver, via Selenium):
+used by the end-to-end tests and by ``netfloox screenshots``."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# The machine's network is closed: no background traffic, no sandbox as root, no GPU.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", "--disable-quic", "--window-size=1400,1000"]
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).exists() and not shutil.which(Path(path).name):
+            return f"{path} is missing (Debian packages chromium and chromium-driver)"
+    return None
+
+
+@contextmanager
+def chromium():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@contextmanager
+def serving(app, port: int):
+    """Serve a Dash app on 127.0.0.1:port in a thread for the duration."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+class Page:
+    def __init__(self, driver, base: str, timeout: float = 20):
+        self.driver = driver
+        self.base = base
+        self.wait = WebDriverWait(driver, timeout)
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base + path)
+        self.wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#_pages_content")))
+
+    def find(self, css: str):
+        return self.wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+    def all(self, css: str, count: int) -> list:
+        self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, css)) >= count)
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def _search(self, dropdown_css: str, text: str) -> None:
+        """Open a Dash 4 dcc.Dropdown (a button + popover) and type in its search box."""
+        self.wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, dropdown_css))).click()
+        box = self.wait.until(ec.visibility_of_element_located(
+            (By.CSS_SELECTOR, "input.dash-dropdown-search")))
+        box.send_keys(text)
+
+    def pick(self, dropdown_css: str, text: str, option_text: str) -> None:
+        """Type into a dropdown and click the first suggestion that starts with option_text."""
+        self._search(dropdown_css, text)
+        option = self.wait.until(ec.element_to_be_clickable(
+            (By.XPATH, "//label[contains(@class, 'dash-dropdown-option')]"
+                       f"[starts-with(normalize-space(.), \"{option_text}\")]")))
+        option.click()
+        self.close_popover()
+
+    def close_popover(self) -> None:
+        self.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        time.sleep(0.2)
+
+    def console_errors(self) -> list[str]:
+        return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+
+    def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        height = self.driver.execute_script("return document.body.scrollHeight")
+        self.driver.set_window_size(1400, min(max(height, 900), 2600))
+        time.sleep(0.5)
+        self.driver.save_screenshot(str(path))
+
+
+def tour(page: Page, shots: Path | None = None) -> dict:
+    """The three things of the mission, as a person does them; returns what was seen."""
+    seen = {}
+    page.open("/")
+    seen["figures"] = [e.text for e in page.all(".figure", 5)]
+    page.all(".js-plotly-plot", 6)
+    if shots:
+        time.sleep(1.5)
+        page.screenshot(shots / "explore.png")
+    page.open("/recommend")
+    page.pick("#liked", "matrix", "The Matrix (1999)")
+    cards = page.all("#rec-cards .title-card", 5)
+    seen["recommendations"] = [c.find_element(By.CSS_SELECTOR, ".card-title").text for c in cards]
+    if shots:
+        page.screenshot(shots / "recommend.png")
+    page.open("/predict")
+    page.pick("#pred-genres", "Dra", "Drama")
+    page.find("#pred-go").click()
+    seen["rating"] = page.find("#pred-rating").text
+    page.all("#pred-explain .js-plotly-plot", 1)
+    if shots:
+        time.sleep(1.0)
+        page.screenshot(shots / "predict.png")
+    seen["console_errors"] = page.console_errors()
+    return seen

@@ -1,0 +1,61 @@
+"""Small pieces shared by the pages: alerts, title cards, number formatting."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from app.web.db import UserError
+
+log = logging.getLogger(__name__)
+
+
+def alert(message: str, color: str = "warning") -> dbc.Alert:
+    return dbc.Alert(message, color=color, className="my-2", id="page-message")
+
+
+def safe(*fallbacks) -> Callable:
+    """Decorate a callback: a UserError becomes an alert in the first output (the others get
+    their fallbacks); any other error is logged and shown as a short apology, never a traceback."""
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except UserError as exc:
+                first = alert(str(exc))
+            except Exception:  # the page must never show a traceback
+                log.exception("callback %s failed", fn.__name__)
+                first = alert("Something went wrong on our side; the error has been logged.",
+                              "danger")
+            return (first, *fallbacks) if fallbacks else first
+        return run
+    return wrap
+
+
+def votes(n: int | None) -> str:
+    if n is None:
+        return "no votes"
+    return f"{n / 1e6:.1f} M votes" if n >= 1e6 else f"{n / 1e3:.0f} k votes" \
+        if n >= 1e3 else f"{n} votes"
+
+
+def title_card(row: dict, footer: str | None = None) -> dbc.Card:
+    rating = row.get("average_rating")
+    body = [
+        html.H5(row["primary_title"], className="card-title mb-1"),
+        html.Div(f"{row.get('start_year') or '—'} · {', '.join(row.get('genres') or []) or '—'}",
+                 className="text-muted small"),
+        html.Div([html.Span(f"★ {rating}" if rating is not None else "not rated",
+                            className="fw-bold me-2"),
+                  html.Span(votes(row.get("num_votes")), className="small text-muted")],
+                 className="my-1"),
+    ]
+    if footer:
+        body.append(html.Div(footer, className="small fst-italic reason"))
+    return dbc.Card(dbc.CardBody(body), className="h-100 title-card",
+                    id={"type": "title-card", "tconst": row["tconst"]})

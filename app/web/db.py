@@ -1,0 +1,77 @@
+"""The app's only door to the database: a connection pool and errors a person can read.
+
+The app connects as the role ``netfloox_app`` (migrations/V001), which may only read ``api`` and
+``analytics`` and execute the API functions. ``NETFLOOX_APP_DATABASE_URL`` sets its URL; by default
+it is the Netfloox database URL with that user (the embedded server trusts local connections).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+log = logging.getLogger(__name__)
+
+APP_ROLE = "netfloox_app"
+
+
+class UserError(Exception):
+    """A message to show on the page instead of a result."""
+
+
+def app_database_url() -> str:
+    explicit = os.environ.get("NETFLOOX_APP_DATABASE_URL")
+    if explicit:
+        return explicit
+    from database.connection import database_url
+
+    return make_conninfo(database_url(), user=APP_ROLE)
+
+
+class Database:
+    def __init__(self, url: str, max_size: int = 8):
+        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=False, timeout=5,
+                                   kwargs={"autocommit": True, "row_factory": dict_row})
+
+    def open(self) -> None:
+        self.pool.open(wait=False)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def fetch(self, query: str, params: Any = None) -> list[dict]:
+        """Rows as dicts; database errors become UserError with a readable message."""
+        try:
+            with self.pool.connection() as conn:
+                return conn.execute(query, params).fetchall()
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            log.warning("database unavailable: %s", exc)
+            raise UserError("The database is not reachable right now. "
+                            "Please try again in a moment.") from exc
+        except psycopg.errors.UndefinedFunction as exc:
+            raise UserError("This service is not available yet: its model has not been "
+                            "trained (run `netfloox train`).") from exc
+        except psycopg.Error as exc:
+            message = exc.diag.message_primary or str(exc)
+            log.info("query refused: %s", message)
+            raise UserError(message[:1].upper() + message[1:]) from exc
+
+
+_db: Database | None = None
+
+
+def set_database(db: Database) -> None:
+    global _db
+    _db = db
+
+
+def db() -> Database:
+    if _db is None:
+        raise UserError("The app has no database configured.")
+    return _db

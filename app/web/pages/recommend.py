@@ -1,0 +1,100 @@
+"""Recommend: find the films one liked as one types, get 5 recommendations with their reasons."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from app.web.components import alert, safe, title_card
+from app.web.db import UserError, db
+
+dash.register_page(__name__, path="/recommend", name="Recommend", order=1)
+
+TYPES = ["movie", "tvMovie", "tvSeries", "tvMiniSeries", "video", "short", "tvSpecial"]
+
+
+def layout(**_) -> html.Div:
+    return html.Div([
+        html.H2("Films for you"),
+        html.P("Type a film you liked (several if you wish); get five films to watch next."),
+        dcc.Dropdown(id="liked", multi=True, options=[], searchable=True,
+                     placeholder="Type a title, e.g. The Matrix…"),
+        dbc.Row([
+            dbc.Col([html.Label("Types"),
+                     dcc.Dropdown(TYPES, ["movie"], multi=True, id="rec-types")], md=4),
+            dbc.Col([html.Label("Years"),
+                     dcc.RangeSlider(1920, 2030, 10, value=[1920, 2030], id="rec-years",
+                                     marks={y: str(y) for y in range(1920, 2031, 20)})], md=5),
+            dbc.Col([html.Label("Minimum votes"),
+                     dbc.Input(id="rec-min-votes", type="number", value=1000, min=0)], md=3),
+        ], className="my-3"),
+        html.Div(id="rec-seed"),
+        html.H4("You may like", className="mt-3"),
+        html.Div(id="rec-results"),
+    ])
+
+
+def suggestions(search: str | None, selected: list[str] | None) -> list[dict]:
+    """Dropdown options: the titles matching what is typed, plus those already chosen."""
+    options = []
+    if selected:
+        rows = db().fetch("""SELECT tconst, primary_title, start_year FROM analytics.title_search
+                             WHERE tconst = ANY(%s)""", (list(selected),))
+        options += [_option(r) for r in rows]
+    if search and len(search.strip()) >= 2:
+        rows = db().fetch("SELECT * FROM api.search_titles(%s, 10)", (search,))
+        options += [_option(r) for r in rows if r["tconst"] not in (selected or [])]
+    return options
+
+
+def _option(r: dict) -> dict:
+    label = f"{r['primary_title']} ({r['start_year'] or '?'})"
+    return {"label": label, "value": r["tconst"], "search": label}
+
+
+@callback(Output("liked", "options"), Input("liked", "search_value"), State("liked", "value"))
+def update_suggestions(search, selected):
+    if not search and not selected:
+        raise PreventUpdate
+    try:
+        return suggestions(search, selected)
+    except UserError:
+        return dash.no_update
+
+
+def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
+    if not liked:
+        return alert("Type the title of a film you liked to get recommendations.", "info"), None
+    params = {"liked": list(liked), "types": list(types) if types else None,
+              "y0": years[0] if years else None, "y1": years[1] if years else None,
+              "min_votes": int(min_votes) if min_votes else None}
+    if len(liked) == 1:
+        query = """SELECT * FROM api.recommend(%(seed)s, 5, title_types => %(types)s,
+                   year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
+        params["seed"] = liked[0]
+    else:
+        query = """SELECT * FROM api.recommend_for(%(liked)s, 5, title_types => %(types)s,
+                   year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
+    seeds = db().fetch("""SELECT tconst, primary_title, start_year, num_votes, average_rating,
+                                 NULL::text[] AS genres
+                          FROM analytics.title_search WHERE tconst = ANY(%s)""", (list(liked),))
+    if not seeds:
+        raise UserError("Unknown film: pick one from the suggestions.")
+    rows = db().fetch(query, params)
+    seed_cards = dbc.Row([dbc.Col(title_card(s), md=3) for s in seeds], className="g-2")
+    if not rows:
+        return seed_cards, alert("No recommendation for this choice: the film may have too few "
+                                 "votes, or the filters exclude every candidate.", "info")
+    cards = dbc.Row([dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+                    className="g-2", id="rec-cards")
+    return seed_cards, cards
+
+
+@callback(Output("rec-seed", "children"), Output("rec-results", "children"),
+          Input("liked", "value"), Input("rec-types", "value"), Input("rec-years", "value"),
+          Input("rec-min-votes", "value"))
+@safe(None)
+def update_recommendations(liked, types, years, min_votes):
+    return recommendations(liked, types, years, min_votes)
