@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint format bench-import bench-recommend bench-app clean-db
+.PHONY: install browser run test lint format bench-import bench-recommend bench-app screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## Headless Chromium for the end-to-end tests (skipped with a reason when it cannot be installed).
+browser:
+	sh .ci/install-browser
+
 ## Whole pipeline: database, migrations, IMDb import, training, then the web app.
 run: install
 	$(BIN)/netfloox run
 
 ## Whole test suite (used by .ci/run).
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -40,3 +44,7 @@ bench-recommend: install
 
 bench-app: install
 	$(BIN)/netfloox bench app
+
+## Screenshots of the three pages on the current database (docs/screenshots).
+screenshots: install browser
+	$(BIN)/netfloox screenshots

@@ -222,6 +222,28 @@ def serve(debug: bool) -> None:
 
 
 @cli.command()
+@click.option("--out", type=click.Path(file_okay=False), default="docs/screenshots",
+              show_default=True, help="Folder for explore.png, recommend.png, predict.png.")
+@click.option("--liked", default="matrix:The Matrix (1999)", show_default=True,
+              help="What to type on the Recommend page and the suggestion to pick (TEXT:LABEL).")
+def screenshots(out: str, liked: str) -> None:
+    """Drive the app in headless Chromium on the current database and save its three pages."""
+    from pathlib import Path
+
+    from app.web import create_app
+    from app.web.browser import Page, browser_missing, chromium, free_port, serving, tour
+
+    missing = browser_missing()
+    if missing:
+        raise click.ClickException(f"{missing}: run `make browser` first")
+    _url()
+    typed, _, label = liked.partition(":")
+    with serving(create_app(), free_port()) as base, chromium() as driver:
+        seen = tour(Page(driver, base), liked=(typed, label or typed), shots=Path(out))
+    click.echo(f"saved {out}/explore.png, recommend.png, predict.png; seen: {seen}")
+
+
+@cli.command()
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""
     _import()

@@ -13,11 +13,21 @@ from app.web.db import Database, app_database_url, set_database
 PAGES = Path(__file__).parent / "pages"
 
 
+_app: Dash | None = None
+
+
 def create_app(url: str | None = None) -> Dash:
-    """The app, connected to ``url`` (default: the app role's URL) through a pool."""
+    """The app, connected to ``url`` (default: the app role's URL) through a pool.
+
+    Dash pages register their callbacks in process-wide state that the first app takes, so there
+    is one app per process: a second call returns it, connected to the new URL.
+    """
+    global _app
     database = Database(url or app_database_url())
     database.open()
     set_database(database)
+    if _app is not None:
+        return _app
     # The Bootstrap theme is served from app/web/assets (no CDN: the app works offline).
     app = Dash(__name__, use_pages=True, pages_folder=str(PAGES), title="Netfloox",
                suppress_callback_exceptions=True)
@@ -26,4 +36,5 @@ def create_app(url: str | None = None) -> Dash:
          for page in dash.page_registry.values()],
         brand="Netfloox", color="dark", dark=True, className="mb-3")
     app.layout = html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
+    _app = app
     return app

@@ -4,6 +4,7 @@ used by the end-to-end tests and by ``netfloox screenshots``."""
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -44,6 +45,13 @@ def chromium():
         yield driver
     finally:
         driver.quit()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @contextmanager
@@ -108,8 +116,13 @@ class Page:
         self.driver.save_screenshot(str(path))
 
 
-def tour(page: Page, shots: Path | None = None) -> dict:
-    """The three things of the mission, as a person does them; returns what was seen."""
+def tour(page: Page, liked: tuple[str, str] = ("matrix", "The Matrix (1999)"),
+         genre: str = "Drama", shots: Path | None = None) -> dict:
+    """The three things of the mission, as a person does them; returns what was seen.
+
+    ``liked`` is what to type on the Recommend page and the suggestion to pick; ``genre`` the
+    genre of the film to estimate; ``shots`` a folder for screenshots of the three pages.
+    """
     seen = {}
     page.open("/")
     seen["figures"] = [e.text for e in page.all(".figure", 5)]
@@ -118,13 +131,13 @@ def tour(page: Page, shots: Path | None = None) -> dict:
         time.sleep(1.5)
         page.screenshot(shots / "explore.png")
     page.open("/recommend")
-    page.pick("#liked", "matrix", "The Matrix (1999)")
+    page.pick("#liked", *liked)
     cards = page.all("#rec-cards .title-card", 5)
     seen["recommendations"] = [c.find_element(By.CSS_SELECTOR, ".card-title").text for c in cards]
     if shots:
         page.screenshot(shots / "recommend.png")
     page.open("/predict")
-    page.pick("#pred-genres", "Dra", "Drama")
+    page.pick("#pred-genres", genre[:3], genre)
     page.find("#pred-go").click()
     seen["rating"] = page.find("#pred-rating").text
     page.all("#pred-explain .js-plotly-plot", 1)

@@ -59,3 +59,10 @@ def title_card(row: dict, footer: str | None = None) -> dbc.Card:
         body.append(html.Div(footer, className="small fst-italic reason"))
     return dbc.Card(dbc.CardBody(body), className="h-100 title-card",
                     id={"type": "title-card", "tconst": row["tconst"]})
+
+
+def table(rows: list[dict], columns: list[str]) -> dbc.Table:
+    """A plain striped table of ``rows`` (dicts) showing ``columns``."""
+    head = html.Thead(html.Tr([html.Th(c) for c in columns]))
+    body = html.Tbody([html.Tr([html.Td(row[c]) for c in columns]) for row in rows])
+    return dbc.Table([head, body], striped=True, size="sm", hover=True)

@@ -1,8 +1,9 @@
 """The app's only door to the database: a connection pool and errors a person can read.
 
-The app connects as the role ``netfloox_app`` (migrations/V001), which may only read ``api`` and
+The app works as the role ``netfloox_app`` (migrations/V001), which may only read ``api`` and
 ``analytics`` and execute the API functions. ``NETFLOOX_APP_DATABASE_URL`` sets its URL; by default
-it is the Netfloox database URL with that user (the embedded server trusts local connections).
+it is the Netfloox database URL with ``options=-c role=netfloox_app``: the configured user logs in
+(so passwords and any server work unchanged) and drops to the app's privileges for the session.
 """
 
 from __future__ import annotations
@@ -25,13 +26,18 @@ class UserError(Exception):
     """A message to show on the page instead of a result."""
 
 
+def as_app_role(url: str) -> str:
+    """``url`` with the session switched to the app's role right after login."""
+    return make_conninfo(url, options=f"-c role={APP_ROLE}")
+
+
 def app_database_url() -> str:
     explicit = os.environ.get("NETFLOOX_APP_DATABASE_URL")
     if explicit:
         return explicit
     from database.connection import database_url
 
-    return make_conninfo(database_url(), user=APP_ROLE)
+    return as_app_role(database_url())
 
 
 class Database:
@@ -50,24 +56,40 @@ class Database:
         try:
             with self.pool.connection() as conn:
                 return conn.execute(query, params).fetchall()
-        except (PoolTimeout, psycopg.OperationalError) as exc:
-            log.warning("database unavailable: %s", exc)
-            raise UserError("The database is not reachable right now. "
-                            "Please try again in a moment.") from exc
+        except PoolTimeout as exc:
+            raise self._unreachable(exc) from exc
         except psycopg.errors.UndefinedFunction as exc:
             raise UserError("This service is not available yet: its model has not been "
                             "trained (run `netfloox train`).") from exc
         except psycopg.Error as exc:
+            if _connection_problem(exc):
+                raise self._unreachable(exc) from exc
             message = exc.diag.message_primary or str(exc)
             log.info("query refused: %s", message)
             raise UserError(message[:1].upper() + message[1:]) from exc
+
+
+    @staticmethod
+    def _unreachable(exc: Exception) -> UserError:
+        log.warning("database unavailable: %s", exc)
+        return UserError("The database is not reachable right now. Please try again in a moment.")
+
+
+def _connection_problem(exc: psycopg.Error) -> bool:
+    """No SQLSTATE (the client lost the server), connection exceptions (08), server shutting
+    down (57P), out of resources (53). Errors raised by our SQL functions are not among them."""
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P", "53"))
 
 
 _db: Database | None = None
 
 
 def set_database(db: Database) -> None:
+    """Make ``db`` the app's database, closing the one it replaces."""
     global _db
+    if _db is not None and _db is not db:
+        _db.close()
     _db = db
 
 

@@ -6,9 +6,9 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.express as px
-from dash import Input, Output, callback, dash_table, dcc, html
+from dash import Input, Output, callback, dcc, html
 
-from app.web.components import alert, safe
+from app.web.components import alert, safe, table
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
@@ -138,7 +138,8 @@ def update_charts(types, years, genre):
         return (*([empty] * 6), alert(str(exc)))
 
 
-def people_tables(role, min_films, types) -> tuple:
+def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
+    """The ten most prolific and the ten best-rated people in a role with enough rated films."""
     if not types:
         raise UserError("Choose at least one title type.")
     params = {"role": role, "types": list(types), "min": int(min_films or 1)}
@@ -150,12 +151,7 @@ def people_tables(role, min_films, types) -> tuple:
               GROUP BY person_id, primary_name HAVING sum(rated_titles) >= %(min)s"""
     prolific = db().fetch(base + " ORDER BY titles DESC, rating DESC LIMIT 10", params)
     best = db().fetch(base + " ORDER BY rating DESC, titles DESC LIMIT 10", params)
-
-    def table(rows):
-        return dash_table.DataTable(rows, [{"name": c, "id": c} for c in
-                                           ("name", "titles", "rated", "rating")],
-                                    style_cell={"textAlign": "left"}, page_size=10)
-    return table(prolific), table(best)
+    return prolific, best
 
 
 @callback(Output("table-prolific", "children"), Output("table-best", "children"),
@@ -163,4 +159,5 @@ def people_tables(role, min_films, types) -> tuple:
           Input("explore-types", "value"))
 @safe(None)
 def update_people(role, min_films, types):
-    return people_tables(role, min_films, types)
+    columns = ["name", "titles", "rated", "rating"]
+    return tuple(table(rows, columns) for rows in people_rows(role, min_films, types))

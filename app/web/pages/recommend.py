@@ -77,9 +77,11 @@ def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
     else:
         query = """SELECT * FROM api.recommend_for(%(liked)s, 5, title_types => %(types)s,
                    year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
-    seeds = db().fetch("""SELECT tconst, primary_title, start_year, num_votes, average_rating,
-                                 NULL::text[] AS genres
-                          FROM analytics.title_search WHERE tconst = ANY(%s)""", (list(liked),))
+    seeds = db().fetch("""SELECT s.tconst, s.primary_title, s.start_year, s.num_votes,
+                                 s.average_rating, f.genres
+                          FROM analytics.title_search s
+                          LEFT JOIN analytics.title_facts f USING (title_id)
+                          WHERE s.tconst = ANY(%s)""", (list(liked),))
     if not seeds:
         raise UserError("Unknown film: pick one from the suggestions.")
     rows = db().fetch(query, params)

@@ -1,0 +1,32 @@
+"""End to end: the three pages in a real headless Chromium, on a real database.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them when it runs as
+root); skipped with the reason otherwise. Run alone with ``pytest -m browser``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.web.browser import Page, browser_missing, chromium, free_port, serving, tour
+from ml.popularity import fit, load_features, write
+from tests.test_recommend import build_catalogue
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(bool(browser_missing()), reason=str(browser_missing()))]
+
+
+def test_a_visitor_explores_gets_five_films_and_an_estimate(db, db_url):
+    from app.web import create_app
+    from app.web.db import as_app_role
+
+    build_catalogue(db)
+    write(db, fit(load_features(db)))
+    app = create_app(as_app_role(db_url))
+    with serving(app, free_port()) as base, chromium() as driver:
+        seen = tour(Page(driver, base), liked=("film 1", "Film 15 (1995)"), genre="Drama")
+    assert seen["figures"][:2] == ["45", "42"]  # titles, films
+    assert len(seen["recommendations"]) == 5 and "Film 15" not in seen["recommendations"]
+    assert all(name.startswith(("Film", "Le Fabuleux")) for name in seen["recommendations"])
+    assert 1.0 <= float(seen["rating"]) <= 10.0
+    assert seen["console_errors"] == []
