@@ -4,6 +4,8 @@
 DROP MATERIALIZED VIEW IF EXISTS analytics.title_facts CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.person_stats CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.key_figures CASCADE;
+DROP MATERIALIZED VIEW IF EXISTS analytics.yearly_stats CASCADE;
+DROP MATERIALIZED VIEW IF EXISTS analytics.rating_profile CASCADE;
 
 -- One row per named title that is not an episode: the dimensions every chart filters on.
 CREATE MATERIALIZED VIEW analytics.title_facts AS
@@ -48,3 +50,48 @@ SELECT (SELECT count(*) FROM catalog.title WHERE NOT is_placeholder) AS titles,
        (SELECT count(*) FROM catalog.rating) AS rated_titles,
        (SELECT round(avg(average_rating), 2) FROM catalog.rating) AS average_rating,
        (SELECT max(finished_at) FROM ops.import_run WHERE status = 'succeeded') AS imported_at;
+
+-- The facts once per genre of the title, plus once under the pseudo-genre '(all)': the grain of
+-- the aggregates below, so that "all genres" and "one genre" are the same cheap lookup.
+CREATE VIEW analytics.title_facts_by_genre AS
+SELECT title_type, start_year, g AS genre, runtime_minutes, average_rating, num_votes
+FROM analytics.title_facts, unnest(genres) g
+WHERE start_year IS NOT NULL
+UNION ALL
+SELECT title_type, start_year, '(all)', runtime_minutes, average_rating, num_votes
+FROM analytics.title_facts
+WHERE start_year IS NOT NULL;
+
+-- Titles, rated titles, rating sum and votes per type, year and genre ('(all)' = every genre).
+-- Averages over any slice: sum(rating_sum) / sum(rated_titles).
+CREATE MATERIALIZED VIEW analytics.yearly_stats AS
+SELECT title_type, start_year, genre, count(*)::integer AS titles,
+       count(average_rating)::integer AS rated_titles, sum(average_rating) AS rating_sum,
+       sum(num_votes)::bigint AS votes
+FROM analytics.title_facts_by_genre
+GROUP BY title_type, start_year, genre;
+CREATE UNIQUE INDEX yearly_stats_pk ON analytics.yearly_stats (genre, title_type, start_year);
+
+-- Rated titles per bucket of one dimension, per type, year and genre: 'rating' (steps of 0.5),
+-- 'runtime' (10 minutes, 240 = 240 and more), 'votes' (log10 of the votes, steps of 0.25).
+CREATE MATERIALIZED VIEW analytics.rating_profile AS
+WITH buckets AS (
+    SELECT title_type, start_year, genre, 'rating' AS dimension,
+           round(average_rating * 2) / 2 AS bucket, average_rating
+    FROM analytics.title_facts_by_genre WHERE average_rating IS NOT NULL
+    UNION ALL
+    SELECT title_type, start_year, genre, 'runtime', least(runtime_minutes / 10 * 10, 240),
+           average_rating
+    FROM analytics.title_facts_by_genre
+    WHERE average_rating IS NOT NULL AND runtime_minutes IS NOT NULL
+    UNION ALL
+    SELECT title_type, start_year, genre, 'votes', round(log(num_votes)::numeric * 4) / 4,
+           average_rating
+    FROM analytics.title_facts_by_genre WHERE average_rating IS NOT NULL AND num_votes > 0
+)
+SELECT dimension, title_type, start_year, genre, bucket, count(*)::integer AS titles,
+       sum(average_rating) AS rating_sum
+FROM buckets
+GROUP BY dimension, title_type, start_year, genre, bucket;
+CREATE INDEX rating_profile_lookup
+    ON analytics.rating_profile (dimension, genre, title_type, start_year);

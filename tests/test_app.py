@@ -137,12 +137,23 @@ def test_explore_figures_and_charts_match_the_catalogue(site, db):
     assert sum(sum(t.y) for t in horror[0].data) == 8  # films 3, 8, ..., 38
 
 
+def test_explore_genre_charts_follow_the_genre_filter(site):
+    explore, _, _ = site
+    share, rating = explore.charts(["movie"], [1900, 2030], "Horror")[2:4]
+    assert [t.name for t in share.data] == ["Horror"] == [t.name for t in rating.data]
+    assert set(rating.data[0].y) == {8.0}  # films 3, 8, ..., 38 are all rated 5 + 3
+    shares = explore.charts(["movie"], [1900, 2030], None)[2]
+    assert len(shares.data) == 7  # every genre of the catalogue (7, fewer than 8)
+
+
 def test_explore_empty_filters_are_messages(site):
     explore, _, _ = site
-    *figures, message = explore.update_charts(["movie"], [1900, 1910], None)
-    assert "No title matches" in texts(message) and len(figures) == 6
-    *_, message = explore.update_charts([], [1900, 2030], None)
-    assert "at least one title type" in texts(message)
+    message = explore.update_message(["movie"], [1900, 1910], None)
+    assert "No title matches" in texts(message)
+    assert "42 titles match" in texts(explore.update_message(["movie"], [1900, 2030], None))
+    assert "at least one title type" in texts(explore.update_message([], [1900, 2030], None))
+    figure = explore._chart_callback(explore.per_year)([], [1900, 2030], None)
+    assert "at least one title type" in figure.layout.title.text
 
 
 def test_explore_people_tables(site):

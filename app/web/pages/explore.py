@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from app.web.components import alert, safe, table
@@ -13,8 +12,9 @@ from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
 
-FILTER = """title_type = ANY(%(types)s) AND start_year BETWEEN %(y0)s AND %(y1)s
-            AND (%(genre)s::text IS NULL OR %(genre)s = ANY(genres))"""
+# Every chart reads a small aggregate (migrations/R__10_analytics.sql); '(all)' = every genre.
+SLICE = """title_type = ANY(%(types)s) AND start_year BETWEEN %(y0)s AND %(y1)s
+           AND genre = %(genre)s"""
 
 
 def _options(query: str) -> list[str]:
@@ -79,63 +79,118 @@ def _figures_or_alert():
 def _params(types, years, genre) -> dict:
     if not types:
         raise UserError("Choose at least one title type.")
-    return {"types": list(types), "y0": years[0], "y1": years[1], "genre": genre}
+    return {"types": list(types), "y0": years[0], "y1": years[1], "genre": genre or "(all)"}
 
 
-def _frame(query: str, params: dict) -> pd.DataFrame:
-    return pd.DataFrame(db().fetch(query, params))
+def _figure(title: str, traces: list, **layout) -> go.Figure:
+    fig = go.Figure(traces)
+    fig.update_layout(title=title, margin={"t": 50, "l": 50, "r": 10, "b": 40}, **layout)
+    return fig
 
 
-def charts(types, years, genre) -> list:
+def per_year(p: dict) -> go.Figure:
+    rows = db().fetch(f"""SELECT title_type, start_year, sum(titles) AS titles
+                          FROM analytics.yearly_stats WHERE {SLICE}
+                          GROUP BY 1, 2 ORDER BY 1, 2""", p)
+    traces = [go.Bar(x=[r["start_year"] for r in group], y=[r["titles"] for r in group], name=t)
+              for t, group in _groups(rows, "title_type")]
+    return _figure("Titles per year", traces, barmode="stack", xaxis_title="year",
+                   yaxis_title="titles")
+
+
+def genre_trends(p: dict, metric: str) -> go.Figure:
+    """Per decade and genre (the chosen one, or the 8 largest): share of the decade's titles
+    (a title has up to 3 genres, so shares add up to more than 100) or average rating."""
+    rows = db().fetch("""WITH slice AS (
+                             SELECT start_year / 10 * 10 AS decade, genre, sum(titles) AS titles,
+                                    sum(rating_sum) / nullif(sum(rated_titles), 0) AS rating
+                             FROM analytics.yearly_stats
+                             WHERE title_type = ANY(%(types)s)
+                               AND start_year BETWEEN %(y0)s AND %(y1)s
+                             GROUP BY 1, 2),
+                         top AS (SELECT genre FROM slice
+                                 WHERE genre <> '(all)'
+                                   AND (%(genre)s = '(all)' OR genre = %(genre)s)
+                                 GROUP BY genre ORDER BY sum(titles) DESC LIMIT 8)
+                         SELECT s.decade, s.genre, round(s.rating, 2) AS rating,
+                                round(100.0 * s.titles / a.titles, 1) AS share
+                         FROM slice s JOIN top USING (genre)
+                         JOIN slice a ON a.decade = s.decade AND a.genre = '(all)'
+                         ORDER BY s.genre, s.decade""", p)
+    title = {"share": "Share of titles by genre and decade (%)",
+             "rating": "Average rating by genre and decade"}[metric]
+    traces = [go.Scatter(x=[r["decade"] for r in g], y=[r[metric] for r in g], name=genre,
+                         mode="lines+markers") for genre, g in _groups(rows, "genre")]
+    return _figure(title, traces, xaxis_title="decade",
+                   yaxis_title={"share": "% of titles", "rating": "average rating"}[metric])
+
+
+def profile(p: dict, dimension: str) -> go.Figure:
+    rows = db().fetch(f"""SELECT bucket, sum(titles) AS titles,
+                                 round(sum(rating_sum) / sum(titles), 2) AS rating
+                          FROM analytics.rating_profile WHERE dimension = %(dimension)s
+                            AND {SLICE} GROUP BY bucket ORDER BY bucket""",
+                      {**p, "dimension": dimension})
+    x = [float(r["bucket"]) for r in rows]
+    if dimension == "rating":
+        return _figure("Rating distribution", [go.Bar(x=x, y=[r["titles"] for r in rows])],
+                       xaxis_title="rating", yaxis_title="rated titles")
+    label = {"runtime": "Runtime (minutes)", "votes": "Votes (log10)"}[dimension]
+    trace = go.Scatter(x=x, y=[r["rating"] for r in rows], mode="lines+markers",
+                       customdata=[r["titles"] for r in rows],
+                       hovertemplate="%{x}: %{y} (%{customdata} titles)<extra></extra>")
+    return _figure(f"{label} vs average rating", [trace], xaxis_title=label.lower(),
+                   yaxis_title="average rating")
+
+
+def _groups(rows: list[dict], key: str):
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(r[key], []).append(r)
+    return groups.items()
+
+
+CHARTS = {
+    "chart-per-year": per_year,
+    "chart-ratings": lambda p: profile(p, "rating"),
+    "chart-genre-share": lambda p: genre_trends(p, "share"),
+    "chart-genre-rating": lambda p: genre_trends(p, "rating"),
+    "chart-runtime": lambda p: profile(p, "runtime"),
+    "chart-votes": lambda p: profile(p, "votes"),
+}
+FILTERS = [Input("explore-types", "value"), Input("explore-years", "value"),
+           Input("explore-genre", "value")]
+
+
+def charts(types, years, genre) -> list[go.Figure]:
+    """All six charts for these filters (what the page shows, one callback each)."""
     p = _params(types, years, genre)
-    per_year = _frame(f"""SELECT start_year AS year, title_type AS type, count(*) AS titles
-                          FROM analytics.title_facts WHERE {FILTER} GROUP BY 1, 2 ORDER BY 1""", p)
-    ratings = _frame(f"""SELECT round(average_rating * 2) / 2 AS rating, count(*) AS titles
-                         FROM analytics.title_facts WHERE {FILTER} AND average_rating IS NOT NULL
-                         GROUP BY 1 ORDER BY 1""", p)
-    genres = _frame(f"""SELECT (start_year / 10 * 10) AS decade, g AS genre, count(*) AS titles,
-                               round(avg(average_rating), 2) AS average_rating
-                        FROM analytics.title_facts, unnest(genres) g WHERE {FILTER}
-                        GROUP BY 1, 2 ORDER BY 1""", p)
-    runtime = _frame(f"""SELECT least(runtime_minutes / 10 * 10, 240) AS runtime,
-                                round(avg(average_rating), 2) AS average_rating, count(*) AS titles
-                         FROM analytics.title_facts WHERE {FILTER}
-                           AND runtime_minutes IS NOT NULL AND average_rating IS NOT NULL
-                         GROUP BY 1 ORDER BY 1""", p)
-    votes = _frame(f"""SELECT round(log(num_votes)::numeric * 4) / 4 AS log10_votes,
-                              round(avg(average_rating), 2) AS average_rating, count(*) AS titles
-                       FROM analytics.title_facts WHERE {FILTER} AND num_votes > 0
-                       GROUP BY 1 ORDER BY 1""", p)
-    if per_year.empty:
+    return [build(p) for build in CHARTS.values()]
+
+
+def _chart_callback(build):
+    def update(types, years, genre):
+        try:
+            return build(_params(types, years, genre))
+        except UserError as exc:
+            return _figure(str(exc), [])
+    return update
+
+
+for _chart_id, _build in CHARTS.items():
+    callback(Output(_chart_id, "figure"), *FILTERS)(_chart_callback(_build))
+
+
+@callback(Output("explore-message", "children"), *FILTERS)
+@safe()
+def update_message(types, years, genre):
+    """How many titles the filters select, or why none."""
+    p = _params(types, years, genre)
+    n = db().fetch(f"SELECT coalesce(sum(titles), 0) AS n FROM analytics.yearly_stats "
+                   f"WHERE {SLICE}", p)[0]["n"]
+    if not n:
         raise UserError("No title matches these filters.")
-    top = genres.groupby("genre")["titles"].sum().nlargest(8).index
-    genres = genres[genres["genre"].isin(top)]
-    return [
-        px.bar(per_year, x="year", y="titles", color="type", title="Titles per year"),
-        px.bar(ratings, x="rating", y="titles", title="Rating distribution"),
-        px.area(genres, x="decade", y="titles", color="genre", groupnorm="percent",
-                title="Genre shares by decade (%)"),
-        px.line(genres, x="decade", y="average_rating", color="genre", markers=True,
-                title="Average rating by genre and decade"),
-        px.line(runtime, x="runtime", y="average_rating", markers=True, hover_data=["titles"],
-                title="Runtime (minutes) vs average rating"),
-        px.line(votes, x="log10_votes", y="average_rating", markers=True, hover_data=["titles"],
-                title="Votes (log10) vs average rating"),
-    ]
-
-
-@callback(Output("chart-per-year", "figure"), Output("chart-ratings", "figure"),
-          Output("chart-genre-share", "figure"), Output("chart-genre-rating", "figure"),
-          Output("chart-runtime", "figure"), Output("chart-votes", "figure"),
-          Output("explore-message", "children"),
-          Input("explore-types", "value"), Input("explore-years", "value"),
-          Input("explore-genre", "value"))
-def update_charts(types, years, genre):
-    try:
-        return (*charts(types, years, genre), None)
-    except UserError as exc:
-        empty = px.scatter(title=str(exc))
-        return (*([empty] * 6), alert(str(exc)))
+    return html.Div(f"{n:,} titles match the filters.", className="text-muted small")
 
 
 def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
