@@ -119,9 +119,18 @@ def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None,
 
 
 # --------------------------------------------------------------------------- ml, app, bench
-@cli.group()
-def train() -> None:
-    """Train the models and write them back to the database."""
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def train(ctx: click.Context) -> None:
+    """Train the models and write them back to the database (all of them without a name)."""
+    if ctx.invoked_subcommand is None:
+        _train_all(ctx)
+
+
+def _train_all(ctx: click.Context) -> None:
+    for name, command in train.commands.items():
+        click.echo(f"== train {name}")
+        ctx.invoke(command)
 
 
 @train.command("recommender")
@@ -247,13 +256,7 @@ def screenshots(out: str, liked: str) -> None:
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""
     _import()
-    for name, command in train.commands.items():
-        click.echo(f"== train {name}")
-        click.get_current_context().invoke(command)
-    serve = cli.commands.get("serve")
-    if serve is None:
-        click.echo("The web app is not part of this build yet: done.")
-        return
+    _train_all(click.get_current_context())
     click.get_current_context().invoke(serve)
 
 

@@ -36,3 +36,34 @@ def test_the_parser_sees_the_diagram():
     tables = documented_tables()
     assert tables["principal"]["characters"] == "jsonb"
     assert len(tables) == 15
+
+
+ANALYTICS_DOC = PROJECT_ROOT / "docs" / "analytics.md"
+
+
+def test_every_analytics_view_is_documented_with_its_columns(db):
+    """docs/analytics.md has a section per analytics view listing exactly its columns."""
+    text = ANALYTICS_DOC.read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### analytics\.(\w+)\n\n(.*?)(?=^#|\Z)", text, re.S | re.M))
+    rows = db.execute("""SELECT c.relname, a.attname FROM pg_class c
+                         JOIN pg_namespace n ON n.oid = c.relnamespace
+                         JOIN pg_attribute a ON a.attrelid = c.oid
+                          AND a.attnum > 0 AND NOT a.attisdropped
+                         WHERE n.nspname = 'analytics' AND c.relkind IN ('m', 'v')""").fetchall()
+    actual: dict[str, set[str]] = {}
+    for view, column in rows:
+        actual.setdefault(view, set()).add(column)
+    assert set(sections) == set(actual)
+    for view, columns in actual.items():
+        documented = set(re.findall(r"`(\w+)`", sections[view].split("```")[0]))
+        assert columns <= documented, f"{view}: undocumented columns {columns - documented}"
+
+
+def test_every_test_named_by_the_user_stories_exists():
+    text = (PROJECT_ROOT / "docs" / "user-stories.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(test_\w+\.py)::(test_\w+)`", text)
+    assert len(named) >= 30
+    missing = [f"{file}::{test}" for file, test in named
+               if not re.search(rf"^def {test}\(", (PROJECT_ROOT / "tests" / file)
+                                .read_text(encoding="utf-8"), re.M)]
+    assert missing == []
