@@ -26,6 +26,7 @@ run: install
 ## Whole test suite (used by .ci/run).
 test: install browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: install

@@ -88,13 +88,22 @@ def migrate() -> None:
 
 # --------------------------------------------------------------------------- import
 @cli.command("import")
-@click.option("--source", default=None, help="Base URL or local directory of the IMDb files "
-              "(default: $NETFLOOX_IMDB_SOURCE, else the official IMDb URL).")
-@click.option("--title-types", default=None,
-              help="Comma list of title types to keep, e.g. movie,tvMovie.")
+@click.option(
+    "--source",
+    default=None,
+    help="Base URL or local directory of the IMDb files "
+    "(default: $NETFLOOX_IMDB_SOURCE, else the official IMDb URL).",
+)
+@click.option(
+    "--title-types", default=None, help="Comma list of title types to keep, e.g. movie,tvMovie."
+)
 @click.option("--min-votes", type=int, default=None, help="Keep only titles with at least N votes.")
-@click.option("--max-reject-rate", type=float, default=None,
-              help="Fail when a file rejects more than this share of its lines (default 0.001).")
+@click.option(
+    "--max-reject-rate",
+    type=float,
+    default=None,
+    help="Fail when a file rejects more than this share of its lines (default 0.001).",
+)
 @click.option("--force", is_flag=True, help="Re-import even if the files did not change.")
 def import_cmd(source, title_types, min_votes, max_reject_rate, force) -> None:
     """Download (or read) the IMDb files and replace the catalogue atomically."""
@@ -153,8 +162,9 @@ def train_popularity() -> None:
     with connect(_url(), autocommit=True) as conn:
         version, metrics = train_model(conn)
     m = metrics["holdout_movies_20_votes"]
-    click.echo(f"popularity: model {version}, held-out movies R2 {m['r2']:.3f}, "
-               f"RMSE {m['rmse']:.3f}")
+    click.echo(
+        f"popularity: model {version}, held-out movies R2 {m['r2']:.3f}, RMSE {m['rmse']:.3f}"
+    )
 
 
 @cli.group("eval")
@@ -231,10 +241,19 @@ def serve(debug: bool) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False), default="docs/screenshots",
-              show_default=True, help="Folder for explore.png, recommend.png, predict.png.")
-@click.option("--liked", default="matrix:The Matrix (1999)", show_default=True,
-              help="What to type on the Recommend page and the suggestion to pick (TEXT:LABEL).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="docs/screenshots",
+    show_default=True,
+    help="Folder for explore.png, recommend.png, predict.png.",
+)
+@click.option(
+    "--liked",
+    default="matrix:The Matrix (1999)",
+    show_default=True,
+    help="What to type on the Recommend page and the suggestion to pick (TEXT:LABEL).",
+)
 def screenshots(out: str, liked: str) -> None:
     """Drive the app in headless Chromium on the current database and save its three pages."""
     from pathlib import Path

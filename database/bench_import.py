@@ -48,7 +48,8 @@ def copy_floor(url: str, folder: Path) -> dict[str, float]:
             conn.execute(f"CREATE UNLOGGED TABLE bench_floor.{spec.table} ({cols})")
             start = time.perf_counter()
             with conn.cursor().copy(
-                    f"COPY bench_floor.{spec.table} FROM STDIN WITH ({COPY_OPTIONS})") as copy:
+                f"COPY bench_floor.{spec.table} FROM STDIN WITH ({COPY_OPTIONS})"
+            ) as copy:
                 for block in prefetch(read_blocks(folder / spec.name, spec)):
                     copy.write(block.data)
             seconds[spec.name] = time.perf_counter() - start
@@ -79,11 +80,15 @@ def main(url: str, rows: int, workdir: str | None, echo: Callable[[str], None] =
     lines = ["| file | rows | bare COPY (s) | import staging (s) |", "| --- | ---: | ---: | ---: |"]
     for spec in FILES:
         stage = report.phases.get(f"stage:{spec.name}", 0)
-        lines.append(f"| {spec.name} | {counts[spec.name]:,} | {floor[spec.name]:.1f} | "
-                     f"{stage:.1f} |")
-    build = {k.removeprefix("build:"): v for k, v in report.phases.items()
-             if k.startswith("build:")}
-    body = "\n".join(lines) + f"""
+        lines.append(
+            f"| {spec.name} | {counts[spec.name]:,} | {floor[spec.name]:.1f} | {stage:.1f} |"
+        )
+    build = {
+        k.removeprefix("build:"): v for k, v in report.phases.items() if k.startswith("build:")
+    }
+    body = (
+        "\n".join(lines)
+        + f"""
 
 | run | seconds | rows/s |
 | --- | ---: | ---: |
@@ -91,11 +96,15 @@ def main(url: str, rows: int, workdir: str | None, echo: Callable[[str], None] =
 | full Netfloox import | {report.seconds:.1f} | {total / report.seconds:,.0f} |
 | **ratio import / floor** | **{ratio:.2f}** | |
 
-Import phases (s): staging {report.phases.get('stage', 0):.1f} (files two at a time), """ + \
-        ", ".join(f"{k} {v:.1f}" for k, v in build.items()) + \
-        f", swap {report.phases.get('swap', 0):.1f}. Target: ratio ≤ 1.5 at ≥ 10 M rows."
-    benchdoc.write_section(f"Import, {total / 1e6:.1f} M generated rows",
-                           f"make bench-import  # netfloox bench import --rows {rows}", body)
+Import phases (s): staging {report.phases.get("stage", 0):.1f} (files two at a time), """
+        + ", ".join(f"{k} {v:.1f}" for k, v in build.items())
+        + f", swap {report.phases.get('swap', 0):.1f}. Target: ratio ≤ 1.5 at ≥ 10 M rows."
+    )
+    benchdoc.write_section(
+        f"Import, {total / 1e6:.1f} M generated rows",
+        f"make bench-import  # netfloox bench import --rows {rows}",
+        body,
+    )
     echo(body)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")

@@ -22,8 +22,9 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
-        cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo
-                    if ln.startswith("model name")), cpu)
+        cpu = next(
+            (ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), cpu
+        )
         meminfo = Path("/proc/meminfo").read_text(encoding="utf-8").splitlines()
         mem_kb = int(next(ln.split()[1] for ln in meminfo if ln.startswith("MemTotal")))
         mem = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
@@ -32,12 +33,15 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem}, {platform.system()} {platform.release()}"
 
 
-def write_section(title: str, command: str, body: str, doc: Path = DOC,
-                  header: str = HEADER) -> None:
+def write_section(
+    title: str, command: str, body: str, doc: Path = DOC, header: str = HEADER
+) -> None:
     """Replace (or append) the section ``## title`` of a results document."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else header
-    section = (f"## {title}\n\nCommand: `{command}` — {date.today().isoformat()}, "
-               f"{machine()}.\n\n{body.strip()}\n")
+    section = (
+        f"## {title}\n\nCommand: `{command}` — {date.today().isoformat()}, "
+        f"{machine()}.\n\n{body.strip()}\n"
+    )
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text)

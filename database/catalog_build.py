@@ -58,14 +58,21 @@ class BuildStats:
 class CatalogBuilder:
     """Builds ``catalog_next`` from staging in the caller's transaction."""
 
-    def __init__(self, conn: psycopg.Connection, run_id: int, subset: Subset,
-                 timer, present: set[str], validate_foreign_keys: bool = False):
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        run_id: int,
+        subset: Subset,
+        timer,
+        present: set[str],
+        validate_foreign_keys: bool = False,
+    ):
         self.validate_foreign_keys = validate_foreign_keys
         self.conn = conn
         self.run_id = run_id
         self.subset = subset
-        self.timer = timer          # context manager factory: timer("phase")
-        self.present = present      # staging tables that received a file
+        self.timer = timer  # context manager factory: timer("phase")
+        self.present = present  # staging tables that received a file
         self.stats = BuildStats()
 
     # ------------------------------------------------------------------ helpers
@@ -94,9 +101,7 @@ class CatalogBuilder:
 
     def add_primary_key(self, table: str, dedup=None) -> None:
         """Add the catalog's primary key to catalog_next.<table>; on duplicates call ``dedup``."""
-        (name, definition) = next(
-            (n, d) for t, n, d in self.constraint_defs("p") if t == table
-        )
+        (name, definition) = next((n, d) for t, n, d in self.constraint_defs("p") if t == table)
         stmt = f"ALTER TABLE catalog_next.{table} ADD CONSTRAINT {name} {definition}"
         try:
             with self.conn.transaction():
@@ -112,14 +117,16 @@ class CatalogBuilder:
         self.x(f"""CREATE TEMP TABLE dup ON COMMIT DROP AS
                    SELECT {key} AS key, max(line_no) AS keep FROM staging.{staging}
                    GROUP BY {key} HAVING count(*) > 1""")
-        self.x(f"""WITH gone AS (
+        self.x(
+            f"""WITH gone AS (
                        DELETE FROM staging.{staging} s USING dup
                        WHERE ({key}) = dup.key AND s.line_no <> dup.keep
                        RETURNING s.line_no, dup.keep)
                    INSERT INTO ops.import_reject (run_id, file_name, line_no, reason)
                    SELECT %s, %s, line_no, 'duplicate key: superseded by line ' || keep
                    FROM gone""",
-               (self.run_id, file_name))
+            (self.run_id, file_name),
+        )
         self.x("DROP TABLE dup")
         self.x(f"TRUNCATE catalog_next.{table}")
         insert()
@@ -128,12 +135,13 @@ class CatalogBuilder:
         """The same person twice in one list: keep the first position."""
         self.stats.duplicate_list_entries += self.x(
             f"""DELETE FROM catalog_next.{table} a USING catalog_next.{table} b
-                WHERE ({key.replace('#', 'a.')}) = ({key.replace('#', 'b.')})
+                WHERE ({key.replace("#", "a.")}) = ({key.replace("#", "b.")})
                   AND a.position > b.position"""
         )
 
-    def insert(self, query: str, refs: tuple[tuple[str, str], ...] = (("title_id", "title"),)
-               ) -> None:
+    def insert(
+        self, query: str, refs: tuple[tuple[str, str], ...] = (("title_id", "title"),)
+    ) -> None:
         """Run ``INSERT ... SELECT`` and, for a full import, note from its RETURNING rows the
         referenced ids that the basics files lack (placeholders to create): ``refs`` pairs a
         column with "title" or "person". No re-scan of the big tables afterwards (that scan
@@ -155,8 +163,10 @@ class CatalogBuilder:
         when unfiltered, since every referenced title exists, as a placeholder if need be)."""
         if not self.subset.active:
             return "true"
-        return (f"EXISTS (SELECT 1 FROM catalog_next.title k "
-                f"WHERE k.title_id = {key} AND NOT k.is_placeholder)")
+        return (
+            f"EXISTS (SELECT 1 FROM catalog_next.title k "
+            f"WHERE k.title_id = {key} AND NOT k.is_placeholder)"
+        )
 
     # ------------------------------------------------------------------ steps
     def create_schema(self) -> None:
@@ -173,13 +183,18 @@ class CatalogBuilder:
     def lookups(self) -> None:
         """Small reference tables; ids stay the same across imports for names seen before."""
         sources = {
-            "title_type": ("title_type_id",
-                           "SELECT DISTINCT title_type FROM staging.title_basics"),
-            "genre": ("genre_id", "SELECT DISTINCT g FROM staging.title_basics, "
-                                  "unnest(string_to_array(genres, ',')) g"),
+            "title_type": ("title_type_id", "SELECT DISTINCT title_type FROM staging.title_basics"),
+            "genre": (
+                "genre_id",
+                "SELECT DISTINCT g FROM staging.title_basics, "
+                "unnest(string_to_array(genres, ',')) g",
+            ),
             "category": ("category_id", "SELECT DISTINCT category FROM staging.title_principals"),
-            "profession": ("profession_id", "SELECT DISTINCT p FROM staging.name_basics, "
-                                            "unnest(string_to_array(primary_profession, ',')) p"),
+            "profession": (
+                "profession_id",
+                "SELECT DISTINCT p FROM staging.name_basics, "
+                "unnest(string_to_array(primary_profession, ',')) p",
+            ),
         }
         for table, (key, names) in sources.items():
             self.x(f"""INSERT INTO catalog_next.{table} ({key}, name)
@@ -197,8 +212,10 @@ class CatalogBuilder:
         known = {r[0] for r in self.conn.execute("SELECT name FROM catalog_next.title_type")}
         unknown = sorted(set(self.subset.title_types) - known)
         if unknown:
-            raise ValueError(f"--title-types: unknown title type(s) {', '.join(unknown)}; "
-                             f"the files have: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"--title-types: unknown title type(s) {', '.join(unknown)}; "
+                f"the files have: {', '.join(sorted(known))}"
+            )
 
     def titles(self) -> None:
         where = []
@@ -207,12 +224,15 @@ class CatalogBuilder:
             where.append("b.title_type = ANY(%(types)s)")
             params["types"] = list(self.subset.title_types)
         if self.subset.min_votes is not None:
-            where.append("EXISTS (SELECT 1 FROM staging.title_ratings r"
-                         " WHERE r.title_key = b.title_key AND r.num_votes >= %(min_votes)s)")
+            where.append(
+                "EXISTS (SELECT 1 FROM staging.title_ratings r"
+                " WHERE r.title_key = b.title_key AND r.num_votes >= %(min_votes)s)"
+            )
             params["min_votes"] = self.subset.min_votes
 
         def insert() -> None:
-            self.x(f"""INSERT INTO catalog_next.title (title_id, tconst, title_type_id,
+            self.x(
+                f"""INSERT INTO catalog_next.title (title_id, tconst, title_type_id,
                            primary_title, original_title, is_adult, start_year, end_year,
                            runtime_minutes)
                        SELECT b.title_key, b.tconst, t.title_type_id, b.primary_title,
@@ -220,11 +240,17 @@ class CatalogBuilder:
                               b.runtime_minutes
                        FROM staging.title_basics b
                        JOIN catalog_next.title_type t ON t.name = b.title_type
-                       WHERE {' AND '.join(where) or 'true'}""", params)
+                       WHERE {" AND ".join(where) or "true"}""",
+                params,
+            )
 
         insert()
-        self.add_primary_key("title", lambda: self.dedup_file(
-            "title_basics", "title.basics.tsv.gz", "tconst", "title", insert))
+        self.add_primary_key(
+            "title",
+            lambda: self.dedup_file(
+                "title_basics", "title.basics.tsv.gz", "tconst", "title", insert
+            ),
+        )
 
     def placeholder_titles(self) -> None:
         """Titles referenced by the other files but absent from title.basics (full import only),
@@ -233,7 +259,8 @@ class CatalogBuilder:
             return
         self.stats.placeholder_titles = self.x(
             f"""INSERT INTO catalog_next.title (title_id, tconst, is_placeholder)
-                SELECT DISTINCT id, {_imdb_id("'tt'", 'id')}, true FROM missing_title""")
+                SELECT DISTINCT id, {_imdb_id("'tt'", "id")}, true FROM missing_title"""
+        )
 
     def title_genres(self) -> None:
         self.x("""INSERT INTO catalog_next.title_genre (title_id, genre_id, position)
@@ -243,34 +270,45 @@ class CatalogBuilder:
                    CROSS JOIN LATERAL unnest(string_to_array(b.genres, ','))
                         WITH ORDINALITY x(name, pos)
                    JOIN catalog_next.genre g ON g.name = x.name""")
-        self.add_primary_key("title_genre", lambda: self.dedup_list("title_genre",
-                                                                    "#title_id, #genre_id"))
+        self.add_primary_key(
+            "title_genre", lambda: self.dedup_list("title_genre", "#title_id, #genre_id")
+        )
 
     def ratings(self) -> None:
         def insert() -> None:
             self.insert(f"""INSERT INTO catalog_next.rating (title_id, average_rating, num_votes)
                        SELECT r.title_key, r.average_rating,
                               r.num_votes
-                       FROM staging.title_ratings r WHERE {self.title_kept('r.title_key')}""")
+                       FROM staging.title_ratings r WHERE {self.title_kept("r.title_key")}""")
 
         insert()
-        self.add_primary_key("rating", lambda: self.dedup_file(
-            "title_ratings", "title.ratings.tsv.gz", "tconst", "rating", insert))
+        self.add_primary_key(
+            "rating",
+            lambda: self.dedup_file(
+                "title_ratings", "title.ratings.tsv.gz", "tconst", "rating", insert
+            ),
+        )
 
     def episodes(self) -> None:
         def insert() -> None:
-            self.insert(f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
+            self.insert(
+                f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
                            season_number, episode_number)
                        SELECT e.title_key, e.parent_key,
                               e.season_number, e.episode_number
                        FROM staging.title_episode e
-                       WHERE {self.title_kept('e.title_key')}
-                         AND {self.title_kept('e.parent_key')}""",
-                        (("title_id", "title"), ("series_title_id", "title")))
+                       WHERE {self.title_kept("e.title_key")}
+                         AND {self.title_kept("e.parent_key")}""",
+                (("title_id", "title"), ("series_title_id", "title")),
+            )
 
         insert()
-        self.add_primary_key("episode", lambda: self.dedup_file(
-            "title_episode", "title.episode.tsv.gz", "tconst", "episode", insert))
+        self.add_primary_key(
+            "episode",
+            lambda: self.dedup_file(
+                "title_episode", "title.episode.tsv.gz", "tconst", "episode", insert
+            ),
+        )
 
     def akas(self) -> None:
         def insert() -> None:
@@ -279,42 +317,59 @@ class CatalogBuilder:
                        SELECT a.title_key, a.ordering, a.title, a.region,
                               a.language, string_to_array(a.types, E'\\x02'),
                               string_to_array(a.attributes, E'\\x02'), a.is_original_title
-                       FROM staging.title_akas a WHERE {self.title_kept('a.title_key')}""")
+                       FROM staging.title_akas a WHERE {self.title_kept("a.title_key")}""")
 
         insert()
-        self.add_primary_key("aka", lambda: self.dedup_file(
-            "title_akas", "title.akas.tsv.gz", "title_id, ordering", "aka", insert))
+        self.add_primary_key(
+            "aka",
+            lambda: self.dedup_file(
+                "title_akas", "title.akas.tsv.gz", "title_id, ordering", "aka", insert
+            ),
+        )
 
     def principals(self) -> None:
         def insert() -> None:
-            self.insert(f"""INSERT INTO catalog_next.principal (title_id, ordering, person_id,
+            self.insert(
+                f"""INSERT INTO catalog_next.principal (title_id, ordering, person_id,
                            category_id, job, characters)
                        SELECT p.title_key, p.ordering, p.person_key,
                               c.category_id, p.job, p.characters
                        FROM staging.title_principals p
                        JOIN catalog_next.category c ON c.name = p.category
-                       WHERE {self.title_kept('p.title_key')}""",
-                        (("title_id", "title"), ("person_id", "person")))
+                       WHERE {self.title_kept("p.title_key")}""",
+                (("title_id", "title"), ("person_id", "person")),
+            )
 
         insert()
-        self.add_primary_key("principal", lambda: self.dedup_file(
-            "title_principals", "title.principals.tsv.gz", "tconst, ordering", "principal",
-            insert))
+        self.add_primary_key(
+            "principal",
+            lambda: self.dedup_file(
+                "title_principals",
+                "title.principals.tsv.gz",
+                "tconst, ordering",
+                "principal",
+                insert,
+            ),
+        )
 
     def crew(self) -> None:
         for table, column in (("title_director", "directors"), ("title_writer", "writers")):
-            self.insert(f"""INSERT INTO catalog_next.{table} (title_id, person_id, position)
-                       SELECT c.title_key, {_id('x.nconst')}, x.pos
+            self.insert(
+                f"""INSERT INTO catalog_next.{table} (title_id, person_id, position)
+                       SELECT c.title_key, {_id("x.nconst")}, x.pos
                        FROM staging.title_crew c
                        CROSS JOIN LATERAL unnest(string_to_array(c.{column}, ','))
                             WITH ORDINALITY x(nconst, pos)
-                       WHERE {self.title_kept('c.title_key')}""",
-                        (("title_id", "title"), ("person_id", "person")))
+                       WHERE {self.title_kept("c.title_key")}""",
+                (("title_id", "title"), ("person_id", "person")),
+            )
             self.add_primary_key(table, lambda t=table: self.dedup_list(t, "#title_id, #person_id"))
 
-    REFERENCED_PEOPLE = ("SELECT person_id FROM catalog_next.principal UNION ALL "
-                         "SELECT person_id FROM catalog_next.title_director UNION ALL "
-                         "SELECT person_id FROM catalog_next.title_writer")
+    REFERENCED_PEOPLE = (
+        "SELECT person_id FROM catalog_next.principal UNION ALL "
+        "SELECT person_id FROM catalog_next.title_director UNION ALL "
+        "SELECT person_id FROM catalog_next.title_writer"
+    )
 
     def people(self) -> None:
         """People of name.basics: all of them (loaded before principals and crew, which note the
@@ -331,8 +386,12 @@ class CatalogBuilder:
                        FROM staging.name_basics n WHERE {where}""")
 
         insert()
-        self.add_primary_key("person", lambda: self.dedup_file(
-            "name_basics", "name.basics.tsv.gz", "nconst", "person", insert))
+        self.add_primary_key(
+            "person",
+            lambda: self.dedup_file(
+                "name_basics", "name.basics.tsv.gz", "nconst", "person", insert
+            ),
+        )
 
     def people_links(self) -> None:
         """Unnamed placeholder people, then professions and known-for titles."""
@@ -343,7 +402,8 @@ class CatalogBuilder:
                                             WHERE p.person_id = r.person_id)"""
         self.stats.placeholder_people = self.x(
             f"""INSERT INTO catalog_next.person (person_id, nconst, is_placeholder)
-                SELECT DISTINCT m.id, {_imdb_id("'nm'", 'm.id')}, true FROM ({missing}) m(id)""")
+                SELECT DISTINCT m.id, {_imdb_id("'nm'", "m.id")}, true FROM ({missing}) m(id)"""
+        )
         self.x("""INSERT INTO catalog_next.person_profession (person_id, profession_id, position)
                    SELECT n.person_key, f.profession_id, x.pos
                    FROM staging.name_basics n
@@ -352,18 +412,21 @@ class CatalogBuilder:
                    JOIN catalog_next.profession f ON f.name = x.name
                    WHERE EXISTS (SELECT 1 FROM catalog_next.person p
                                  WHERE p.person_id = n.person_key)""")
-        self.add_primary_key("person_profession", lambda: self.dedup_list(
-            "person_profession", "#person_id, #profession_id"))
+        self.add_primary_key(
+            "person_profession",
+            lambda: self.dedup_list("person_profession", "#person_id, #profession_id"),
+        )
         self.insert(f"""INSERT INTO catalog_next.known_for (person_id, title_id, position)
-                   SELECT n.person_key, {_id('x.tconst')}, x.pos
+                   SELECT n.person_key, {_id("x.tconst")}, x.pos
                    FROM staging.name_basics n
                    CROSS JOIN LATERAL unnest(string_to_array(n.known_for_titles, ','))
                         WITH ORDINALITY x(tconst, pos)
                    WHERE EXISTS (SELECT 1 FROM catalog_next.person p
                                  WHERE p.person_id = n.person_key)
-                     AND {self.title_kept(_id('x.tconst'))}""")
-        self.add_primary_key("known_for", lambda: self.dedup_list(
-            "known_for", "#person_id, #title_id"))
+                     AND {self.title_kept(_id("x.tconst"))}""")
+        self.add_primary_key(
+            "known_for", lambda: self.dedup_list("known_for", "#person_id, #title_id")
+        )
 
     def finish(self) -> None:
         """Unique and foreign keys, then the secondary indexes, as declared on catalog.
@@ -390,14 +453,21 @@ class CatalogBuilder:
     def build(self) -> BuildStats:
         people_first = not self.subset.active  # see people()
         steps = [
-            ("schema", self.create_schema), ("lookups", self.lookups),
-            ("check", self.check_subset), ("titles", self.titles), ("genres", self.title_genres),
-            ("ratings", self.ratings), ("episodes", self.episodes), ("akas", self.akas),
+            ("schema", self.create_schema),
+            ("lookups", self.lookups),
+            ("check", self.check_subset),
+            ("titles", self.titles),
+            ("genres", self.title_genres),
+            ("ratings", self.ratings),
+            ("episodes", self.episodes),
+            ("akas", self.akas),
             *([("people", self.people)] if people_first else []),
-            ("principals", self.principals), ("crew", self.crew),
+            ("principals", self.principals),
+            ("crew", self.crew),
             *([] if people_first else [("people", self.people)]),
             ("people links", self.people_links),
-            ("placeholder titles", self.placeholder_titles), ("keys and indexes", self.finish),
+            ("placeholder titles", self.placeholder_titles),
+            ("keys and indexes", self.finish),
         ]
         for name, step in steps:
             with self.timer(f"build:{name}"):

@@ -74,10 +74,17 @@ def _download(url: str, target: Path, echo: Callable[[str], None]) -> str:
         part = target.with_name(target.name + ".part")
         received = 0
         total = int(expected) if expected else None
-        with open(part, "wb") as out, tqdm(
-            total=total, unit="B", unit_scale=True, desc=target.name, leave=False,
-            disable=None,  # no bar when the output is not a terminal
-        ) as bar:
+        with (
+            open(part, "wb") as out,
+            tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=target.name,
+                leave=False,
+                disable=None,  # no bar when the output is not a terminal
+            ) as bar,
+        ):
             try:
                 for chunk in response.iter_content(CHUNK):
                     out.write(chunk)
@@ -92,18 +99,23 @@ def _download(url: str, target: Path, echo: Callable[[str], None]) -> str:
         part.unlink(missing_ok=True)
         raise DownloadError(f"{url}: the downloaded file is not a complete gzip stream")
     os.replace(part, target)
-    meta_path.write_text(json.dumps({
-        "url": url,
-        "etag": response.headers.get("ETag"),
-        "last_modified": response.headers.get("Last-Modified"),
-        "size": received,
-    }))
+    meta_path.write_text(
+        json.dumps(
+            {
+                "url": url,
+                "etag": response.headers.get("ETag"),
+                "last_modified": response.headers.get("Last-Modified"),
+                "size": received,
+            }
+        )
+    )
     echo(f"downloaded {target.name} ({received:,} bytes)")
     return "downloaded"
 
 
-def fetch(source: str, names: Iterable[str], cache_root: Path,
-          echo: Callable[[str], None] = print) -> dict[str, Path | None]:
+def fetch(
+    source: str, names: Iterable[str], cache_root: Path, echo: Callable[[str], None] = print
+) -> dict[str, Path | None]:
     """Local paths of the files (None when the source does not have one)."""
     names = list(names)
     if not is_url(source):

@@ -57,7 +57,7 @@ class ImportOptions:
     min_votes: int | None = None
     force: bool = False
     max_reject_rate: float = 0.001  # fail when a file rejects more than 0.1 % of its lines...
-    max_rejects: int = 100          # ...and more than this many lines
+    max_rejects: int = 100  # ...and more than this many lines
     validate_foreign_keys: bool = False  # True: check every foreign key with a scan
 
 
@@ -89,29 +89,35 @@ class ImportReport:
     def render(self) -> str:
         if self.status == "unchanged":
             return f"Catalogue already built from these files ({self.source}): nothing to do."
-        lines = [f"Import run {self.run_id} from {self.source}: {self.status} "
-                 f"in {self.seconds:.1f} s",
-                 f"{'file':<26}{'read':>12}{'stored':>12}{'rejected':>10}{'filtered':>12}"
-                 f"{'rows/s':>11}"]
+        lines = [
+            f"Import run {self.run_id} from {self.source}: {self.status} in {self.seconds:.1f} s",
+            f"{'file':<26}{'read':>12}{'stored':>12}{'rejected':>10}{'filtered':>12}{'rows/s':>11}",
+        ]
         for name, f in self.files.items():
             if not f.present:
                 lines.append(f"{name:<26}{'missing: nothing imported from this file':>57}")
                 continue
             rate = f.read / f.seconds if f.seconds else 0
-            lines.append(f"{name:<26}{f.read:>12,}{f.stored:>12,}{f.rejected:>10,}"
-                         f"{f.filtered:>12,}{rate:>11,.0f}")
-        lines.append(f"placeholders created: {self.placeholder_people:,} unnamed people, "
-                     f"{self.placeholder_titles:,} titles absent from title.basics; "
-                     f"duplicate list entries dropped: {self.duplicate_list_entries:,}")
+            lines.append(
+                f"{name:<26}{f.read:>12,}{f.stored:>12,}{f.rejected:>10,}"
+                f"{f.filtered:>12,}{rate:>11,.0f}"
+            )
+        lines.append(
+            f"placeholders created: {self.placeholder_people:,} unnamed people, "
+            f"{self.placeholder_titles:,} titles absent from title.basics; "
+            f"duplicate list entries dropped: {self.duplicate_list_entries:,}"
+        )
         lines.append("phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
-        lines.append("rejected lines: SELECT * FROM ops.import_reject WHERE run_id = "
-                     f"{self.run_id};")
+        lines.append(
+            f"rejected lines: SELECT * FROM ops.import_reject WHERE run_id = {self.run_id};"
+        )
         return "\n".join(lines)
 
 
 class Importer:
-    def __init__(self, url: str, source: str, options: ImportOptions,
-                 echo: Callable[[str], None] = print):
+    def __init__(
+        self, url: str, source: str, options: ImportOptions, echo: Callable[[str], None] = print
+    ):
         self.url = url
         self.source = source
         self.options = options
@@ -137,8 +143,10 @@ class Importer:
         return {r[0]: r[1] for r in rows} == digests
 
     def _options_json(self) -> dict:
-        return {"title_types": list(self.options.title_types or []) or None,
-                "min_votes": self.options.min_votes}
+        return {
+            "title_types": list(self.options.title_types or []) or None,
+            "min_votes": self.options.min_votes,
+        }
 
     def _rejects(self, conn: psycopg.Connection, file_name: str) -> int:
         return conn.execute(
@@ -181,8 +189,9 @@ class Importer:
         self.report.phases[f"stage:{spec.name}"] = round(f.seconds, 3)
 
     def _record_rejects(self, log: psycopg.Connection, spec: ImdbFile, rejects) -> None:
-        with log.cursor().copy("COPY ops.import_reject (run_id, file_name, line_no, reason,"
-                               " raw_line) FROM STDIN") as copy:
+        with log.cursor().copy(
+            "COPY ops.import_reject (run_id, file_name, line_no, reason, raw_line) FROM STDIN"
+        ) as copy:
             for r in rejects:
                 raw = r.raw.decode("utf-8", "backslashreplace").replace("\x00", "\\0")
                 copy.write_row((self.report.run_id, spec.name, r.line_no, r.reason, raw))
@@ -203,8 +212,14 @@ class Importer:
         present = {spec.table for spec in FILES if self.report.files[spec.name].present}
         with conn.transaction():
             subset = Subset(self.options.title_types, self.options.min_votes)
-            builder = CatalogBuilder(conn, self.report.run_id, subset, self.timer, present,
-                                     self.options.validate_foreign_keys)
+            builder = CatalogBuilder(
+                conn,
+                self.report.run_id,
+                subset,
+                self.timer,
+                present,
+                self.options.validate_foreign_keys,
+            )
             stats = builder.build()
             self.report.placeholder_titles = stats.placeholder_titles
             self.report.placeholder_people = stats.placeholder_people
@@ -219,21 +234,26 @@ class Importer:
             with self.timer("swap"):
                 conn.execute("DROP SCHEMA catalog CASCADE")
                 conn.execute("ALTER SCHEMA catalog_next RENAME TO catalog")
-                conn.execute("COMMENT ON SCHEMA catalog IS 'Typed, normalised IMDb catalogue; "
-                             "replaced atomically by each import.'")
+                conn.execute(
+                    "COMMENT ON SCHEMA catalog IS 'Typed, normalised IMDb catalogue; "
+                    "replaced atomically by each import.'"
+                )
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
                 apply_repeatables(conn)
             conn.execute("DELETE FROM ops.catalog_source")
             for name, digest in digests.items():
                 conn.execute(
                     "INSERT INTO ops.catalog_source (file_name, run_id, sha256)"
-                    " VALUES (%s, %s, %s)", (name, self.report.run_id, digest))
+                    " VALUES (%s, %s, %s)",
+                    (name, self.report.run_id, digest),
+                )
             self.report.status = "succeeded"
             self.report.seconds = round(time.perf_counter() - self._start, 3)
             conn.execute(
                 """UPDATE ops.import_run SET status = 'succeeded', finished_at = now(),
                    report = %s WHERE run_id = %s""",
-                (self.report.as_json(), self.report.run_id))
+                (self.report.as_json(), self.report.run_id),
+            )
 
     # ------------------------------------------------------------------ main
     def run(self) -> ImportReport:
@@ -252,7 +272,8 @@ class Importer:
                 return self.report
             self.report.run_id = admin.execute(
                 "INSERT INTO ops.import_run (source, options) VALUES (%s, %s) RETURNING run_id",
-                (self.source, json.dumps(self._options_json()))).fetchone()[0]
+                (self.source, json.dumps(self._options_json())),
+            ).fetchone()[0]
             self.report.files = {f.name: FileReport() for f in FILES}
             try:
                 self.stage_all(paths)
@@ -264,14 +285,16 @@ class Importer:
                 admin.execute(
                     """UPDATE ops.import_run SET status = 'failed', finished_at = now(),
                        error = %s, report = %s WHERE run_id = %s""",
-                    (str(exc), self.report.as_json(), self.report.run_id))
+                    (str(exc), self.report.as_json(), self.report.run_id),
+                )
                 if isinstance(exc, ImportFileError | ValueError):
                     raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
                 raise
         return self.report
 
 
-def run_import(url: str, source: str, options: ImportOptions | None = None,
-               echo: Callable[[str], None] = print) -> ImportReport:
+def run_import(
+    url: str, source: str, options: ImportOptions | None = None, echo: Callable[[str], None] = print
+) -> ImportReport:
     """Import the IMDb files of ``source`` (a directory or base URL) into the database ``url``."""
     return Importer(url, source, options or ImportOptions(), echo).run()

@@ -46,7 +46,7 @@ class ImportFileError(Exception):
 class Block:
     first_line: int  # file line number of the first line (the header is line 1)
     n_lines: int
-    data: bytes      # whole lines, each ending with b"\n"
+    data: bytes  # whole lines, each ending with b"\n"
 
 
 @dataclass(frozen=True)

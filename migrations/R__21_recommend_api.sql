@@ -19,6 +19,21 @@ WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode';
 CREATE UNIQUE INDEX title_search_pk ON analytics.title_search (title_id);
 CREATE INDEX title_search_trgm ON analytics.title_search USING gin (search_text gin_trgm_ops);
 
+-- The checked, normalised text of a search (NULL: too short to search), shared by
+-- search_titles and search_people: k between 1 and 100, accents and case ignored.
+CREATE OR REPLACE FUNCTION ml.search_query(caller text, query text, k integer)
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, public AS $$
+DECLARE
+    q text := ml.unaccent_lower(btrim(query));
+BEGIN
+    IF k IS NULL OR k < 1 OR k > 100 THEN
+        RAISE EXCEPTION '%: k must be between 1 and 100, got %', caller, k
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN CASE WHEN length(q) >= 2 THEN q END;
+END
+$$;
+
 -- search_titles('matrx'): titles as a person types them: accents and case ignored, typos
 -- tolerated (trigram word similarity), primary, original and alternative titles; best match
 -- first, the most voted first among equal matches. An empty query returns nothing.
@@ -27,13 +42,9 @@ RETURNS TABLE (tconst text, primary_title text, original_title text, title_type 
                start_year integer, average_rating numeric, num_votes integer, similarity real)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
-    q text := ml.unaccent_lower(btrim(query));
+    q text := ml.search_query('search_titles', query, k);
 BEGIN
-    IF k IS NULL OR k < 1 OR k > 100 THEN
-        RAISE EXCEPTION 'search_titles: k must be between 1 and 100, got %', k
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF q IS NULL OR length(q) < 2 THEN
+    IF q IS NULL THEN
         RETURN;
     END IF;
     PERFORM set_config('pg_trgm.word_similarity_threshold', '0.5', true);

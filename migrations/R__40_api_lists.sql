@@ -25,13 +25,9 @@ CREATE OR REPLACE FUNCTION api.search_people(query text, k integer DEFAULT 10)
 RETURNS TABLE (nconst text, primary_name text, professions text, credits bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
-    q text := ml.unaccent_lower(btrim(query));
+    q text := ml.search_query('search_people', query, k);
 BEGIN
-    IF k IS NULL OR k < 1 OR k > 100 THEN
-        RAISE EXCEPTION 'search_people: k must be between 1 and 100, got %', k
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF q IS NULL OR length(q) < 2 THEN
+    IF q IS NULL THEN
         RETURN;
     END IF;
     PERFORM set_config('pg_trgm.word_similarity_threshold', '0.5', true);

@@ -41,17 +41,17 @@ class EmbeddingParams:
     dim: int = DIM
     popularity_weight: float = 0.3
     quality_weight: float = 0.1
-    bayes_m: float = 1000.0      # votes of "confidence" in the Bayesian average
+    bayes_m: float = 1000.0  # votes of "confidence" in the Bayesian average
     structure_weight: float = 2.0  # decade/type/runtime/rating/votes tokens vs. people/genres
     seed: int = 0
 
 
 @dataclass
 class Embeddings:
-    title_ids: np.ndarray        # int, one per row
-    vectors: np.ndarray          # float32, unit rows
-    titles: pd.DataFrame         # recommendable_title rows, same order
-    prior: np.ndarray            # float32
+    title_ids: np.ndarray  # int, one per row
+    vectors: np.ndarray  # float32, unit rows
+    titles: pd.DataFrame  # recommendable_title rows, same order
+    prior: np.ndarray  # float32
 
 
 def load_titles(conn: psycopg.Connection) -> pd.DataFrame:
@@ -71,15 +71,24 @@ def load_tokens(conn: psycopg.Connection) -> pd.DataFrame:
 def structural_tokens(titles: pd.DataFrame, weight: float) -> pd.DataFrame:
     """Decade, type, runtime band, rating band and popularity band as weighted tokens."""
     decade = (titles["start_year"].fillna(0) // 10 * 10).astype(int).astype(str)
-    runtime = pd.cut(titles["runtime_minutes"].fillna(-1), [-2, 0, 45, 80, 100, 120, 150, 1e9],
-                     labels=["na", "lt45", "45-80", "80-100", "100-120", "120-150", "150+"])
+    runtime = pd.cut(
+        titles["runtime_minutes"].fillna(-1),
+        [-2, 0, 45, 80, 100, 120, 150, 1e9],
+        labels=["na", "lt45", "45-80", "80-100", "100-120", "120-150", "150+"],
+    )
     rating = titles["average_rating"].round().astype(int).astype(str)
     votes = np.floor(np.log10(titles["num_votes"].clip(lower=1) * 2)).astype(int).astype(str)
-    parts = [("decade:" + decade, 1.0), ("type:" + titles["title_type"], 0.5),
-             ("runtime:" + runtime.astype(str), 0.3), ("rating:" + rating, 0.5),
-             ("votes:" + votes, 0.8)]
-    frames = [pd.DataFrame({"title_id": titles["title_id"], "token": tok, "weight": w * weight})
-              for tok, w in parts]
+    parts = [
+        ("decade:" + decade, 1.0),
+        ("type:" + titles["title_type"], 0.5),
+        ("runtime:" + runtime.astype(str), 0.3),
+        ("rating:" + rating, 0.5),
+        ("votes:" + votes, 0.8),
+    ]
+    frames = [
+        pd.DataFrame({"title_id": titles["title_id"], "token": tok, "weight": w * weight})
+        for tok, w in parts
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -90,7 +99,8 @@ def prior(titles: pd.DataFrame, p: EmbeddingParams) -> np.ndarray:
     bayes = (votes * rating + p.bayes_m * mean) / (votes + p.bayes_m)
     popularity = np.log10(votes + 1) / max(np.log10(votes.max() + 1), 1.0)
     return (p.popularity_weight * popularity + p.quality_weight * (bayes - mean) / 10).astype(
-        np.float32)
+        np.float32
+    )
 
 
 def embed(titles: pd.DataFrame, tokens: pd.DataFrame, p: EmbeddingParams) -> Embeddings:
@@ -99,7 +109,8 @@ def embed(titles: pd.DataFrame, tokens: pd.DataFrame, p: EmbeddingParams) -> Emb
     codes, vocabulary = pd.factorize(tokens["token"])
     counts = sparse.csr_matrix(
         (tokens["weight"].astype(float), (row_of[tokens["title_id"]].to_numpy(), codes)),
-        shape=(len(titles), len(vocabulary)))
+        shape=(len(titles), len(vocabulary)),
+    )
     tfidf = TfidfTransformer(sublinear_tf=False).fit_transform(counts)
     dim = min(p.dim, min(tfidf.shape) - 1)
     reduced = TruncatedSVD(n_components=dim, random_state=p.seed).fit_transform(tfidf)
@@ -113,17 +124,20 @@ def _vector_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
 
 
-def write(conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams,
-          metrics: dict | None = None) -> int:
+def write(
+    conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams, metrics: dict | None = None
+) -> int:
     """Store the vectors as a new active model version, swapping tables atomically."""
     with conn.transaction():
         conn.execute("DROP TABLE IF EXISTS ml.title_embedding_next")
-        conn.execute("CREATE TABLE ml.title_embedding_next (LIKE ml.title_embedding"
-                     " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        conn.execute(
+            "CREATE TABLE ml.title_embedding_next (LIKE ml.title_embedding"
+            " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
         (version,) = conn.execute(
             """INSERT INTO ml.embedding_model (method, dim, n_titles, params, metrics)
                VALUES ('tfidf-svd', %s, %s, %s, %s) RETURNING version""",
-            (p.dim, len(emb.title_ids), json.dumps(asdict(p)), json.dumps(metrics or {}))
+            (p.dim, len(emb.title_ids), json.dumps(asdict(p)), json.dumps(metrics or {})),
         ).fetchone()
         buf = io.StringIO()
         t = emb.titles
@@ -131,14 +145,27 @@ def write(conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams,
             genres = "{" + ",".join('"' + g + '"' for g in t["genres"].iat[i]) + "}"
             year = t["start_year"].iat[i]
             series = t["series_title_id"].iat[i]
-            buf.write("\t".join([
-                str(int(emb.title_ids[i])), str(version), t["title_type"].iat[i],
-                "\\N" if pd.isna(year) else str(int(year)), str(int(t["num_votes"].iat[i])),
-                genres, "\\N" if pd.isna(series) else str(int(series)),
-                f"{emb.prior[i]:.6g}", _vector_text(emb.vectors[i])]) + "\n")
-        with conn.cursor().copy("COPY ml.title_embedding_next (title_id, version, title_type,"
-                                " start_year, num_votes, genres, series_title_id, prior,"
-                                " embedding) FROM STDIN") as copy:
+            buf.write(
+                "\t".join(
+                    [
+                        str(int(emb.title_ids[i])),
+                        str(version),
+                        t["title_type"].iat[i],
+                        "\\N" if pd.isna(year) else str(int(year)),
+                        str(int(t["num_votes"].iat[i])),
+                        genres,
+                        "\\N" if pd.isna(series) else str(int(series)),
+                        f"{emb.prior[i]:.6g}",
+                        _vector_text(emb.vectors[i]),
+                    ]
+                )
+                + "\n"
+            )
+        with conn.cursor().copy(
+            "COPY ml.title_embedding_next (title_id, version, title_type,"
+            " start_year, num_votes, genres, series_title_id, prior,"
+            " embedding) FROM STDIN"
+        ) as copy:
             copy.write(buf.getvalue())
     indexes = conn.execute("""SELECT indexname, indexdef FROM pg_indexes
                               WHERE schemaname = 'ml' AND tablename = 'title_embedding'""")
@@ -148,11 +175,17 @@ def write(conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams,
     # neighbour of a stored vector was not itself, recall ~0); serial builds are exact.
     conn.execute("SET max_parallel_maintenance_workers = 0")
     for name, definition in indexes:  # built after the load: much faster than row by row
-        conn.execute(definition.replace(f"INDEX {name} ON ml.title_embedding ",
-                                        f"INDEX {name}_next ON ml.title_embedding_next "))
+        conn.execute(
+            definition.replace(
+                f"INDEX {name} ON ml.title_embedding ",
+                f"INDEX {name}_next ON ml.title_embedding_next ",
+            )
+        )
         if name.endswith("_pkey"):
-            conn.execute(f"ALTER TABLE ml.title_embedding_next ADD CONSTRAINT {name}_next"
-                         f" PRIMARY KEY USING INDEX {name}_next")
+            conn.execute(
+                f"ALTER TABLE ml.title_embedding_next ADD CONSTRAINT {name}_next"
+                f" PRIMARY KEY USING INDEX {name}_next"
+            )
     conn.execute("ANALYZE ml.title_embedding_next")
     with conn.transaction():
         conn.execute("LOCK TABLE ml.title_embedding IN ACCESS EXCLUSIVE MODE")

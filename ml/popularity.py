@@ -29,8 +29,13 @@ from sklearn.preprocessing import StandardScaler
 log = logging.getLogger(__name__)
 
 ROLES = ("director", "writer", "actor", "producer")
-RUNTIME_BANDS = [(0, 60, "<60"), (60, 90, "60-90"), (90, 120, "90-120"), (120, 150, "120-150"),
-                 (150, 10**9, "150+")]
+RUNTIME_BANDS = [
+    (0, 60, "<60"),
+    (60, 90, "60-90"),
+    (90, 120, "90-120"),
+    (120, 150, "120-150"),
+    (150, 10**9, "150+"),
+]
 SMOOTHING_K = 3.0  # pseudo-films of shrinkage, as in migrations/R__30
 ALPHAS = np.logspace(-2, 6, 17)
 
@@ -86,8 +91,13 @@ class FilmFeatures(BaseEstimator, TransformerMixin):
 
 
 def make_pipeline() -> Pipeline:
-    return Pipeline([("features", FilmFeatures()), ("scale", StandardScaler()),
-                     ("model", RidgeCV(alphas=ALPHAS))])  # efficient leave-one-out CV
+    return Pipeline(
+        [
+            ("features", FilmFeatures()),
+            ("scale", StandardScaler()),
+            ("model", RidgeCV(alphas=ALPHAS)),
+        ]
+    )  # efficient leave-one-out CV
 
 
 def load_features(conn: psycopg.Connection) -> pd.DataFrame:
@@ -101,8 +111,12 @@ def sample_weight(df: pd.DataFrame) -> np.ndarray:
 
 
 def metrics(y, pred) -> dict:
-    return {"r2": float(r2_score(y, pred)), "rmse": float(np.sqrt(mean_squared_error(y, pred))),
-            "mae": float(mean_absolute_error(y, pred)), "n": int(len(y))}
+    return {
+        "r2": float(r2_score(y, pred)),
+        "rmse": float(np.sqrt(mean_squared_error(y, pred))),
+        "mae": float(mean_absolute_error(y, pred)),
+        "n": int(len(y)),
+    }
 
 
 @dataclass
@@ -122,8 +136,10 @@ def fit(df: pd.DataFrame) -> Trained:
     residuals = holdout["rating"].to_numpy() - pred
     trained.metrics = {
         "holdout": metrics(holdout["rating"], pred),
-        "holdout_movies_20_votes": metrics(holdout["rating"][holdout["title_type"] == "movie"],
-                                           pred[(holdout["title_type"] == "movie").to_numpy()]),
+        "holdout_movies_20_votes": metrics(
+            holdout["rating"][holdout["title_type"] == "movie"],
+            pred[(holdout["title_type"] == "movie").to_numpy()],
+        ),
         "residual_q10": float(np.quantile(residuals, 0.1)),
         "residual_q90": float(np.quantile(residuals, 0.9)),
         "alpha": float(pipe.named_steps["model"].alpha_),
@@ -138,29 +154,40 @@ def raw_coefficients(pipe: Pipeline) -> tuple[float, dict[str, tuple[float, floa
     safe = np.where(scale.scale_ == 0, 1, scale.scale_)
     coef = model.coef_ / safe
     intercept = float(model.intercept_ - np.sum(coef * scale.mean_))
-    return intercept, {n: (float(c), float(m)) for n, c, m in zip(names, coef, scale.mean_,
-                                                                  strict=True)}
+    return intercept, {
+        n: (float(c), float(m)) for n, c, m in zip(names, coef, scale.mean_, strict=True)
+    }
 
 
 def write(conn: psycopg.Connection, trained: Trained) -> int:
     """Register a new model version with its coefficients and track records; activate it."""
     features = trained.pipeline.named_steps["features"]
     intercept, coefs = raw_coefficients(trained.pipeline)
-    params = {"smoothing_k": SMOOTHING_K, "mu": trained.mu, "min_votes": 20,
-              "year_mean": features.year_mean_, "weight": "log10(num_votes)",
-              "alpha": trained.metrics["alpha"], "model": "ridge (RidgeCV, leave-one-out)"}
+    params = {
+        "smoothing_k": SMOOTHING_K,
+        "mu": trained.mu,
+        "min_votes": 20,
+        "year_mean": features.year_mean_,
+        "weight": "log10(num_votes)",
+        "alpha": trained.metrics["alpha"],
+        "model": "ridge (RidgeCV, leave-one-out)",
+    }
     with conn.transaction():
         (version,) = conn.execute(
             "INSERT INTO ml.model (params, metrics) VALUES (%s, %s) RETURNING version",
-            (json.dumps(params), json.dumps(trained.metrics))).fetchone()
-        with conn.cursor().copy("COPY ml.model_coef (version, feature, coef, mean)"
-                                " FROM STDIN") as copy:
+            (json.dumps(params), json.dumps(trained.metrics)),
+        ).fetchone()
+        with conn.cursor().copy(
+            "COPY ml.model_coef (version, feature, coef, mean) FROM STDIN"
+        ) as copy:
             copy.write_row((version, "intercept", intercept, 0.0))
             for name, (coef, mean) in coefs.items():
                 copy.write_row((version, name, coef, mean))
-        conn.execute("""INSERT INTO ml.person_effect (version, role, person_id, n, total)
+        conn.execute(
+            """INSERT INTO ml.person_effect (version, role, person_id, n, total)
                         SELECT %s, role, person_id, n, total FROM ml.popularity_person_stats""",
-                     (version,))
+            (version,),
+        )
         conn.execute("SELECT ml.activate_model(%s)", (version,))
     return version
 
@@ -175,22 +202,37 @@ def train(conn: psycopg.Connection) -> tuple[int, dict]:
     return version, trained.metrics
 
 
-def input_row(conn: psycopg.Connection, version: int, title_type: str = "movie",
-              start_year: int | None = None, runtime_minutes: int | None = None,
-              genres: tuple[str, ...] = (), **people: tuple[str, ...]) -> pd.DataFrame:
+def input_row(
+    conn: psycopg.Connection,
+    version: int,
+    title_type: str = "movie",
+    start_year: int | None = None,
+    runtime_minutes: int | None = None,
+    genres: tuple[str, ...] = (),
+    **people: tuple[str, ...],
+) -> pd.DataFrame:
     """The feature row of a planned film, as ml.popularity_features would hold it: the Python
     twin of ml.rating_terms (people: directors=, writers=, actors=, producers= nm ids)."""
-    params = conn.execute("SELECT params FROM ml.model WHERE version = %s", (version,)
-                          ).fetchone()[0]
+    params = conn.execute("SELECT params FROM ml.model WHERE version = %s", (version,)).fetchone()[
+        0
+    ]
     mu, k = params["mu"], params["smoothing_k"]
-    row = {"title_type": title_type, "start_year": start_year, "runtime_minutes": runtime_minutes,
-           "is_adult": False, "genres": sorted(set(genres))}
+    row = {
+        "title_type": title_type,
+        "start_year": start_year,
+        "runtime_minutes": runtime_minutes,
+        "is_adult": False,
+        "genres": sorted(set(genres)),
+    }
     for role in ROLES:
         ids = sorted({int(n[2:]) for n in people.get(role + "s", ())})
         effects, counts = [], []
         for pid in ids:
-            rec = conn.execute("SELECT n, total FROM ml.person_effect WHERE version = %s"
-                               " AND role = %s AND person_id = %s", (version, role, pid)).fetchone()
+            rec = conn.execute(
+                "SELECT n, total FROM ml.person_effect WHERE version = %s"
+                " AND role = %s AND person_id = %s",
+                (version, role, pid),
+            ).fetchone()
             n, total = rec if rec else (0, 0.0)
             effects.append((total + k * mu) / (n + k) - mu)
             counts.append(n)

@@ -42,8 +42,11 @@ class BasicFeatures(FilmFeatures):
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         names = list(self.get_feature_names_out())
-        keep = [i for i, n in enumerate(names)
-                if n.startswith(("genre:", "decade:", "runtime:")) or n == "year"]
+        keep = [
+            i
+            for i, n in enumerate(names)
+            if n.startswith(("genre:", "decade:", "runtime:")) or n == "year"
+        ]
         return super().transform(df)[:, keep]
 
 
@@ -53,23 +56,33 @@ def _movies(df: pd.DataFrame) -> np.ndarray:
 
 def reference_models(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
     w = sample_weight(train)
-    basic = Pipeline([("features", BasicFeatures()), ("scale", StandardScaler()),
-                      ("model", RidgeCV(alphas=np.logspace(-2, 4, 13)))])
+    basic = Pipeline(
+        [
+            ("features", BasicFeatures()),
+            ("scale", StandardScaler()),
+            ("model", RidgeCV(alphas=np.logspace(-2, 4, 13))),
+        ]
+    )
     basic.fit(train, train["rating"], model__sample_weight=w)
     features = FilmFeatures().fit(train)
     gbr = HistGradientBoostingRegressor(max_iter=300, random_state=0)
     gbr.fit(features.transform(train), train["rating"], sample_weight=w)
     mean = np.average(train["rating"], weights=w)
-    return {"global mean": np.full(len(test), mean),
-            "genre + year + runtime (ridge)": basic.predict(test),
-            "gradient boosting, same features (Python reference)":
-                gbr.predict(features.transform(test))}
+    return {
+        "global mean": np.full(len(test), mean),
+        "genre + year + runtime (ridge)": basic.predict(test),
+        "gradient boosting, same features (Python reference)": gbr.predict(
+            features.transform(test)
+        ),
+    }
 
 
 def _rows(name: str, y: np.ndarray, pred: np.ndarray, movies: np.ndarray) -> str:
     a, m = metrics(y, pred), metrics(y[movies], pred[movies])
-    return (f"| {name} | {m['r2']:.3f} | {m['rmse']:.3f} | {m['mae']:.3f} | "
-            f"{a['r2']:.3f} | {a['n']:,} |")
+    return (
+        f"| {name} | {m['r2']:.3f} | {m['rmse']:.3f} | {m['mae']:.3f} | "
+        f"{a['r2']:.3f} | {a['n']:,} |"
+    )
 
 
 def evaluate(conn: psycopg.Connection) -> str:
@@ -78,31 +91,50 @@ def evaluate(conn: psycopg.Connection) -> str:
     sql = dict(conn.execute(SQL_SCORES).fetchall())
     y = holdout["rating"].to_numpy()
     movies = _movies(holdout)
-    header = ("| model | R² (movies) | RMSE (movies) | MAE (movies) | R² (all types) | titles |\n"
-              "| --- | ---: | ---: | ---: | ---: | ---: |")
-    lines = [header, _rows("**predict_rating() — the SQL scorer**", y,
-                           holdout["title_id"].map(sql).to_numpy(), movies)]
+    header = (
+        "| model | R² (movies) | RMSE (movies) | MAE (movies) | R² (all types) | titles |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: |"
+    )
+    lines = [
+        header,
+        _rows(
+            "**predict_rating() — the SQL scorer**",
+            y,
+            holdout["title_id"].map(sql).to_numpy(),
+            movies,
+        ),
+    ]
     train = df[~df["is_holdout"]]
     for name, pred in reference_models(train, holdout).items():
         lines.append(_rows(name, y, pred, movies))
     # time split: refit on older films, test on the newest held-out ones
     old, new = train[train["start_year"] < 2015], holdout[holdout["start_year"] >= 2015]
     refit = fit(pd.concat([old, new]))  # fit() trains on the non-held-out rows (old) only
-    time_lines = [header, _rows("ridge, same features, trained < 2015", new["rating"].to_numpy(),
-                                refit.pipeline.predict(new), _movies(new))]
+    time_lines = [
+        header,
+        _rows(
+            "ridge, same features, trained < 2015",
+            new["rating"].to_numpy(),
+            refit.pipeline.predict(new),
+            _movies(new),
+        ),
+    ]
     for name, pred in reference_models(old, new).items():
         time_lines.append(_rows(name, new["rating"].to_numpy(), pred, _movies(new)))
     n_train = len(train)
-    return (f"Held-out titles (10 %, hash of tconst; training on the other {n_train:,} rated "
-            f"titles with ≥ 20 votes):\n\n" + "\n".join(lines) +
-            "\n\nTime split (trained on films before 2015, tested on held-out films of 2015 and "
-            "later; track records still include every training film, so it tests the drift of "
-            "the coefficients, not a strict earlier-films-only setting):\n\n" +
-            "\n".join(time_lines) + f"\n\nRoles used: {', '.join(ROLES)}.")
+    return (
+        f"Held-out titles (10 %, hash of tconst; training on the other {n_train:,} rated "
+        f"titles with ≥ 20 votes):\n\n"
+        + "\n".join(lines)
+        + "\n\nTime split (trained on films before 2015, tested on held-out films of 2015 and "
+        "later; track records still include every training film, so it tests the drift of "
+        "the coefficients, not a strict earlier-films-only setting):\n\n"
+        + "\n".join(time_lines)
+        + f"\n\nRoles used: {', '.join(ROLES)}."
+    )
 
 
 def write_report(conn: psycopg.Connection) -> str:
     body = evaluate(conn)
-    write_section("Popularity predictor (held-out R², RMSE, MAE)", "netfloox eval popularity",
-                  body)
+    write_section("Popularity predictor (held-out R², RMSE, MAE)", "netfloox eval popularity", body)
     return body

@@ -33,8 +33,8 @@ TRUTH = 20
 @dataclass
 class Split:
     name: str
-    seeds: list[int]                 # title_ids
-    truth: dict[int, set[int]]       # seed -> its co-liked neighbours
+    seeds: list[int]  # title_ids
+    truth: dict[int, set[int]]  # seed -> its co-liked neighbours
 
 
 def load_movielens(folder: Path = MOVIELENS) -> pd.DataFrame:
@@ -50,8 +50,9 @@ def build_split(ratings: pd.DataFrame, parity: int, catalogue: set[int]) -> Spli
     likes = likes[likes["title_id"].isin(catalogue)]
     users, user_idx = np.unique(likes["userId"], return_inverse=True)
     films, film_idx = np.unique(likes["title_id"], return_inverse=True)
-    m = sparse.csr_matrix((np.ones(len(likes)), (user_idx, film_idx)),
-                          shape=(len(users), len(films)))
+    m = sparse.csr_matrix(
+        (np.ones(len(likes)), (user_idx, film_idx)), shape=(len(users), len(films))
+    )
     m.data[:] = 1
     co = (m.T @ m).toarray()
     likers = np.diag(co).copy()
@@ -71,26 +72,33 @@ def build_split(ratings: pd.DataFrame, parity: int, catalogue: set[int]) -> Spli
 def score(split: Split, recommendations: dict[int, list[int]], catalogue_size: int) -> dict:
     precision = [len(set(recommendations[s][:K]) & split.truth[s]) / K for s in split.seeds]
     recommended = {t for s in split.seeds for t in recommendations[s][:K]}
-    return {"precision@5": float(np.mean(precision)),
-            "hit@5": float(np.mean([p > 0 for p in precision])),
-            "coverage": len(recommended) / catalogue_size,
-            "seeds": len(split.seeds)}
+    return {
+        "precision@5": float(np.mean(precision)),
+        "hit@5": float(np.mean([p > 0 for p in precision])),
+        "coverage": len(recommended) / catalogue_size,
+        "seeds": len(split.seeds),
+    }
 
 
 def sql_recommendations(conn: psycopg.Connection, seeds: list[int]) -> dict[int, list[int]]:
     out = {}
     for seed in seeds:
-        tconst = conn.execute("SELECT tconst FROM catalog.title WHERE title_id = %s",
-                              (seed,)).fetchone()[0]
+        tconst = conn.execute(
+            "SELECT tconst FROM catalog.title WHERE title_id = %s", (seed,)
+        ).fetchone()[0]
         rows = conn.execute("SELECT tconst FROM api.recommend(%s, %s)", (tconst, K)).fetchall()
         out[seed] = [int(r[0][2:]) for r in rows]
     return out
 
 
 def popularity_recommendations(conn: psycopg.Connection, seeds: list[int]) -> dict[int, list[int]]:
-    top = [r[0] for r in conn.execute(
-        "SELECT title_id FROM ml.title_embedding ORDER BY num_votes DESC, title_id LIMIT %s",
-        (K + 1,))]
+    top = [
+        r[0]
+        for r in conn.execute(
+            "SELECT title_id FROM ml.title_embedding ORDER BY num_votes DESC, title_id LIMIT %s",
+            (K + 1,),
+        )
+    ]
     return {s: [t for t in top if t != s][:K] for s in seeds}
 
 
@@ -130,21 +138,28 @@ def evaluate(conn: psycopg.Connection, parity: int = 0) -> dict[str, dict]:
         raise RuntimeError("no embeddings: run `netfloox train recommender` first")
     split = build_split(load_movielens(), parity, catalogue)
     return {
-        "recommend() (shipped)": score(split, sql_recommendations(conn, split.seeds),
-                                       len(catalogue)),
-        "popularity (5 most voted)": score(split, popularity_recommendations(conn, split.seeds),
-                                           len(catalogue)),
+        "recommend() (shipped)": score(
+            split, sql_recommendations(conn, split.seeds), len(catalogue)
+        ),
+        "popularity (5 most voted)": score(
+            split, popularity_recommendations(conn, split.seeds), len(catalogue)
+        ),
         "bag of genres+directors+writers+top-3 cast": score(
-            split, soup_recommendations(conn, split.seeds), len(catalogue)),
+            split, soup_recommendations(conn, split.seeds), len(catalogue)
+        ),
     }
 
 
 def render(results: dict[str, dict], split_name: str) -> str:
-    lines = [f"| method ({split_name}) | precision@5 | hit@5 | coverage | seeds |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"| method ({split_name}) | precision@5 | hit@5 | coverage | seeds |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for method, r in results.items():
-        lines.append(f"| {method} | {r['precision@5']:.3f} | {r['hit@5']:.3f} | "
-                     f"{r['coverage']:.4f} | {r['seeds']} |")
+        lines.append(
+            f"| {method} | {r['precision@5']:.3f} | {r['hit@5']:.3f} | "
+            f"{r['coverage']:.4f} | {r['seeds']} |"
+        )
     return "\n".join(lines)
 
 

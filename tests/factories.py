@@ -21,8 +21,12 @@ def person_id(nconst: str) -> int:
 
 
 def _lookup_id(conn: psycopg.Connection, table: str, name: str) -> int:
-    key = {"title_type": "title_type_id", "genre": "genre_id", "category": "category_id",
-           "profession": "profession_id"}[table]
+    key = {
+        "title_type": "title_type_id",
+        "genre": "genre_id",
+        "category": "category_id",
+        "profession": "profession_id",
+    }[table]
     row = conn.execute(f"SELECT {key} FROM catalog.{table} WHERE name = %s", (name,)).fetchone()
     if row:
         return row[0]
@@ -31,8 +35,9 @@ def _lookup_id(conn: psycopg.Connection, table: str, name: str) -> int:
     return new_id
 
 
-def add_person(conn: psycopg.Connection, nconst: str, name: str | None = None,
-               birth_year: int | None = None) -> None:
+def add_person(
+    conn: psycopg.Connection, nconst: str, name: str | None = None, birth_year: int | None = None
+) -> None:
     conn.execute(
         """INSERT INTO catalog.person (person_id, nconst, primary_name, birth_year, is_placeholder)
            VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
@@ -64,19 +69,30 @@ def add_title(
         """INSERT INTO catalog.title (title_id, tconst, title_type_id, primary_title,
                                       original_title, is_adult, start_year, runtime_minutes)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-        (tid, tconst, _lookup_id(conn, "title_type", title_type), title, original_title or title,
-         is_adult, year, runtime),
+        (
+            tid,
+            tconst,
+            _lookup_id(conn, "title_type", title_type),
+            title,
+            original_title or title,
+            is_adult,
+            year,
+            runtime,
+        ),
     )
     for pos, genre in enumerate(genres, 1):
-        conn.execute("INSERT INTO catalog.title_genre VALUES (%s, %s, %s)",
-                     (tid, _lookup_id(conn, "genre", genre), pos))
+        conn.execute(
+            "INSERT INTO catalog.title_genre VALUES (%s, %s, %s)",
+            (tid, _lookup_id(conn, "genre", genre), pos),
+        )
     if rating is not None:
         conn.execute("INSERT INTO catalog.rating VALUES (%s, %s, %s)", (tid, rating, votes or 0))
     for table, people in (("title_director", directors), ("title_writer", writers)):
         for pos, nconst in enumerate(people, 1):
             add_person(conn, nconst, f"Person {nconst}")
-            conn.execute(f"INSERT INTO catalog.{table} VALUES (%s, %s, %s)",
-                         (tid, person_id(nconst), pos))
+            conn.execute(
+                f"INSERT INTO catalog.{table} VALUES (%s, %s, %s)", (tid, person_id(nconst), pos)
+            )
     ordering = 0
     for category, people in (("actor", cast), ("producer", producers)):
         for nconst in people:
@@ -89,11 +105,20 @@ def add_title(
             )
 
 
-def add_episode(conn: psycopg.Connection, tconst: str, series_tconst: str, title: str,
-                season: int = 1, episode: int = 1, **kwargs) -> None:
+def add_episode(
+    conn: psycopg.Connection,
+    tconst: str,
+    series_tconst: str,
+    title: str,
+    season: int = 1,
+    episode: int = 1,
+    **kwargs,
+) -> None:
     add_title(conn, tconst, title, title_type="tvEpisode", **kwargs)
-    conn.execute("INSERT INTO catalog.episode VALUES (%s, %s, %s, %s)",
-                 (title_id(tconst), title_id(series_tconst), season, episode))
+    conn.execute(
+        "INSERT INTO catalog.episode VALUES (%s, %s, %s, %s)",
+        (title_id(tconst), title_id(series_tconst), season, episode),
+    )
 
 
 def refresh_analytics(conn: psycopg.Connection) -> None:

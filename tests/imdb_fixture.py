@@ -21,12 +21,12 @@ FILES: dict[str, list[bytes]] = {
         b"tt0000003\ttvSeries\tThe Series\tThe Series\t0\t2010\t2012\t45\tComedy",
         b"tt0000004\ttvEpisode\tPilot\tPilot\t0\t2010\t\\N\t44\tComedy",
         b"tt0000005\tshort\tA Short\tA Short\t0\t\\N\t\\N\t10\t\\N",
-        b"tt0000006\tmovie\tBad Year\tBad Year\t0\t19x9\t\\N\t90\tDrama",             # line 7
+        b"tt0000006\tmovie\tBad Year\tBad Year\t0\t19x9\t\\N\t90\tDrama",  # line 7
         b"tt0000007\tmovie\tAdult Film\tAdult Film\t1\t2005\t\\N\t80\tAdult",
-        b"tt0000008\tmovie\tMissing Column\t0\t2005\t\\N\t80\tDrama",                   # line 9
-        b"tt0000009\tmovie\tBad \xff Byte\tBad Byte\t0\t2005\t\\N\t80\tDrama",         # line 10
-        "tt0000010\tmovie\tAmélie à Montréal\tLe Fabuleux Destin\t0\t2001\t\\N\t122\tComedy,Romance"
-        .encode(),
+        b"tt0000008\tmovie\tMissing Column\t0\t2005\t\\N\t80\tDrama",  # line 9
+        b"tt0000009\tmovie\tBad \xff Byte\tBad Byte\t0\t2005\t\\N\t80\tDrama",  # line 10
+        "tt0000010\tmovie\tAmélie à Montréal\tLe Fabuleux Destin\t0\t2001\t\\N\t122\t"
+        "Comedy,Romance".encode(),
         b"tt0000011\tmovie\tThe Sequel\tThe Sequel\t0\t2003\t\\N\t138\tAction,Sci-Fi",
     ],
     "title.ratings.tsv.gz": [
@@ -36,12 +36,12 @@ FILES: dict[str, list[bytes]] = {
         b"tt0000003\t7.0\t300",
         b"tt0000010\t8.3\t800000",
         b"tt0000011\t7.2\t600000",
-        b"tt0000099\t5.0\t10",            # a title absent from title.basics
-        b"tt0000005\t11.0\t5",            # line 8: rejected
+        b"tt0000099\t5.0\t10",  # a title absent from title.basics
+        b"tt0000005\t11.0\t5",  # line 8: rejected
     ],
     "title.crew.tsv.gz": [
         b"tconst\tdirectors\twriters",
-        b"tt0000001\tnm0000001,nm0000009\tnm0000001,nm0000002",   # nm0000009: no name.basics row
+        b"tt0000001\tnm0000001,nm0000009\tnm0000001,nm0000002",  # nm0000009: no name.basics row
         b"tt0000002\tnm0000001\t\\N",
         b"tt0000003\t\\N\t\\N",
         b"tt0000010\tnm0000005\tnm0000005",
@@ -50,7 +50,7 @@ FILES: dict[str, list[bytes]] = {
     "title.episode.tsv.gz": [
         b"tconst\tparentTconst\tseasonNumber\tepisodeNumber",
         b"tt0000004\ttt0000003\t1\t1",
-        b"tt0000012\ttt0000003\t1\t2",   # an episode absent from title.basics
+        b"tt0000012\ttt0000003\t1\t2",  # an episode absent from title.basics
     ],
     "title.principals.tsv.gz": [
         b"tconst\tordering\tnconst\tcategory\tjob\tcharacters",
@@ -58,8 +58,8 @@ FILES: dict[str, list[bytes]] = {
         b'tt0000001\t2\tnm0000004\tactress\t\\N\t["Trinity, \\"the\\" one"]',
         b"tt0000001\t3\tnm0000001\tdirector\t\\N\t\\N",
         b'tt0000002\t1\tnm0000003\tactor\t\\N\t["Someone"]',
-        b"tt0000002\t2\tnm0000008\tproducer\tproducer\t\\N",    # nm0000008: no name.basics row
-        b"tt0000002\t3\tnm0000004\tactress\t\\N\tNot JSON",     # line 7: rejected
+        b"tt0000002\t2\tnm0000008\tproducer\tproducer\t\\N",  # nm0000008: no name.basics row
+        b"tt0000002\t3\tnm0000004\tactress\t\\N\tNot JSON",  # line 7: rejected
         b'tt0000011\t1\tnm0000003\tactor\t\\N\t["Neo"]',
         b'tt0000011\t2\tnm0000004\tactress\t\\N\t{"not": "a list"}',  # line 9: rejected
     ],
@@ -87,8 +87,9 @@ REJECTED = {
 }
 
 
-def write_files(folder: Path, *, skip: tuple[str, ...] = (),
-                replace: dict[str, bytes] | None = None) -> Path:
+def write_files(
+    folder: Path, *, skip: tuple[str, ...] = (), replace: dict[str, bytes] | None = None
+) -> Path:
     """Write the fixture as gzip files in ``folder``; ``replace`` gives raw file bytes."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, lines in FILES.items():

@@ -90,7 +90,8 @@ def test_recommend_messages_instead_of_errors(site):
 def test_prediction_shows_the_rating_its_range_and_drivers_that_add_up(site, db):
     _, _, predict = site
     box, figure, style = predict.update_prediction(
-        1, "movie", 2005, 110, ["Drama"], ["nm0000002"], [], ["nm0000101"], [])
+        1, "movie", 2005, 110, ["Drama"], ["nm0000002"], [], ["nm0000101"], []
+    )
     sql = db.execute("""SELECT predicted_rating, low, high FROM predict_rating(
                           start_year => 2005, runtime_minutes => 110, genres => '{Drama}',
                           directors => '{nm0000002}', actors => '{nm0000101}')""").fetchone()

@@ -12,8 +12,10 @@ from app.web.browser import Page, browser_missing, chromium, free_port, serving,
 from ml.popularity import fit, load_features, write
 from tests.test_recommend import build_catalogue
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(bool(browser_missing()), reason=str(browser_missing()))]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(bool(browser_missing()), reason=str(browser_missing())),
+]
 
 
 def test_a_visitor_explores_gets_five_films_and_an_estimate(db, db_url):

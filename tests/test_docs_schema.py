@@ -63,7 +63,11 @@ def test_every_test_named_by_the_user_stories_exists():
     text = (PROJECT_ROOT / "docs" / "user-stories.md").read_text(encoding="utf-8")
     named = re.findall(r"`(test_\w+\.py)::(test_\w+)`", text)
     assert len(named) >= 30
-    missing = [f"{file}::{test}" for file, test in named
-               if not re.search(rf"^def {test}\(", (PROJECT_ROOT / "tests" / file)
-                                .read_text(encoding="utf-8"), re.M)]
+    missing = [
+        f"{file}::{test}"
+        for file, test in named
+        if not re.search(
+            rf"^def {test}\(", (PROJECT_ROOT / "tests" / file).read_text(encoding="utf-8"), re.M
+        )
+    ]
     assert missing == []

@@ -67,8 +67,9 @@ def test_import_from_a_base_url(httpserver, db, db_url, tmp_path, monkeypatch):
     report = run_import(db_url, httpserver.url_for("/"), ImportOptions(), echo=print)
     assert report.status == "succeeded"
     assert all(f.present for f in report.files.values())
-    assert db.execute("SELECT count(*) FROM catalog.title WHERE NOT is_placeholder"
-                      ).fetchone()[0] == 8
+    assert (
+        db.execute("SELECT count(*) FROM catalog.title WHERE NOT is_placeholder").fetchone()[0] == 8
+    )
 
 
 def test_not_a_directory_nor_url(tmp_path):

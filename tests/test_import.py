@@ -35,14 +35,17 @@ def test_every_line_is_accounted_for(imported):
 def test_rejected_lines_are_kept_with_file_line_and_reason(db, imported):
     rows = db.execute(
         "SELECT file_name, line_no, reason, raw_line FROM ops.import_reject WHERE run_id = %s"
-        " ORDER BY file_name, line_no", (imported.run_id,)).fetchall()
+        " ORDER BY file_name, line_no",
+        (imported.run_id,),
+    ).fetchall()
     assert {(r[0], r[1]) for r in rows} == {(f, n) for f, ns in REJECTED.items() for n in ns}
     reasons = {(r[0], r[1]): r[2] for r in rows}
     assert reasons[("title.basics.tsv.gz", 7)].startswith("startYear: invalid input syntax")
     assert reasons[("title.basics.tsv.gz", 9)] == "expected 9 tab-separated fields, found 8"
     assert "UTF8" in reasons[("title.basics.tsv.gz", 10)]
-    assert reasons[("title.principals.tsv.gz", 7)] == \
-        "characters: invalid input syntax for type json"
+    assert (
+        reasons[("title.principals.tsv.gz", 7)] == "characters: invalid input syntax for type json"
+    )
     assert reasons[("title.principals.tsv.gz", 9)] == "characters: not a JSON array"
     assert reasons[("title.ratings.tsv.gz", 8)] == "averageRating: outside 1-10"
     raw = {(r[0], r[1]): r[3] for r in rows}
@@ -50,18 +53,26 @@ def test_rejected_lines_are_kept_with_file_line_and_reason(db, imported):
 
 
 def test_titles_are_typed_and_text_is_kept_verbatim(db, imported):
-    row = one(db, """SELECT primary_title, start_year, end_year, runtime_minutes, is_adult,
+    row = one(
+        db,
+        """SELECT primary_title, start_year, end_year, runtime_minutes, is_adult,
                             tt.name, is_placeholder
                      FROM catalog.title JOIN catalog.title_type tt USING (title_type_id)
-                     WHERE tconst = 'tt0000001'""")
+                     WHERE tconst = 'tt0000001'""",
+    )
     assert row == ('"Quoted" Film', 1999, None, 136, False, "movie", False)
-    assert one(db, "SELECT primary_title, runtime_minutes FROM catalog.title"
-                   " WHERE title_id = 2") == ("Back\\slash Story", None)
-    assert one(db, "SELECT primary_title FROM catalog.title WHERE tconst = 'tt0000010'")[0] == \
-        "Amélie à Montréal"
+    assert one(
+        db, "SELECT primary_title, runtime_minutes FROM catalog.title WHERE title_id = 2"
+    ) == ("Back\\slash Story", None)
+    assert (
+        one(db, "SELECT primary_title FROM catalog.title WHERE tconst = 'tt0000010'")[0]
+        == "Amélie à Montréal"
+    )
     assert one(db, "SELECT is_adult FROM catalog.title WHERE tconst = 'tt0000007'")[0] is True
-    types = dict(db.execute("""SELECT column_name, data_type FROM information_schema.columns
-                               WHERE table_schema = 'catalog' AND table_name = 'title'"""))
+    types = dict(
+        db.execute("""SELECT column_name, data_type FROM information_schema.columns
+                               WHERE table_schema = 'catalog' AND table_name = 'title'""")
+    )
     assert types["start_year"] == "smallint" and types["title_id"] == "integer"
 
 
@@ -75,8 +86,9 @@ def test_genres_are_a_relation_in_file_order(db, imported):
 def test_principals_crew_and_characters(db, imported):
     chars = one(db, "SELECT characters FROM catalog.principal WHERE title_id = 1 AND ordering = 2")
     assert chars[0] == ['Trinity, "the" one']
-    directors = db.execute("SELECT person_id FROM catalog.title_director WHERE title_id = 1"
-                           " ORDER BY position").fetchall()
+    directors = db.execute(
+        "SELECT person_id FROM catalog.title_director WHERE title_id = 1 ORDER BY position"
+    ).fetchall()
     assert directors == [(1,), (9,)]
     assert one(db, "SELECT count(*) FROM catalog.title_writer WHERE title_id = 1")[0] == 2
     assert one(db, "SELECT count(*) FROM catalog.title_director WHERE title_id = 3")[0] == 0
@@ -87,12 +99,14 @@ def test_principals_crew_and_characters(db, imported):
 def test_dangling_references_become_flagged_placeholders(db, imported):
     # people named in crew/principals but absent from name.basics: kept, unnamed, counted
     for nconst in ("nm0000009", "nm0000008"):
-        assert one(db, "SELECT primary_name, is_placeholder FROM catalog.person"
-                       " WHERE nconst = %s", nconst) == (None, True)
+        assert one(
+            db, "SELECT primary_name, is_placeholder FROM catalog.person WHERE nconst = %s", nconst
+        ) == (None, True)
     assert imported.placeholder_people == 2
     # titles referenced by ratings, episodes and knownFor but absent from title.basics
-    placeholders = {r[0] for r in db.execute(
-        "SELECT tconst FROM catalog.title WHERE is_placeholder")}
+    placeholders = {
+        r[0] for r in db.execute("SELECT tconst FROM catalog.title WHERE is_placeholder")
+    }
     assert {"tt0000099", "tt0000012", "tt0000088"} <= placeholders
     assert one(db, "SELECT num_votes FROM catalog.rating WHERE title_id = 99")[0] == 10
     # the rejected basics lines still exist as titles, because other files reference them?
@@ -101,10 +115,16 @@ def test_dangling_references_become_flagged_placeholders(db, imported):
 
 
 def test_episodes_akas_professions_known_for(db, imported):
-    assert one(db, "SELECT series_title_id, season_number, episode_number FROM catalog.episode"
-                   " WHERE title_id = 4") == (3, 1, 1)
-    aka = one(db, "SELECT title, region, language, types, is_original_title FROM catalog.aka"
-                  " WHERE title_id = 1 AND ordering = 1")
+    assert one(
+        db,
+        "SELECT series_title_id, season_number, episode_number FROM catalog.episode"
+        " WHERE title_id = 4",
+    ) == (3, 1, 1)
+    aka = one(
+        db,
+        "SELECT title, region, language, types, is_original_title FROM catalog.aka"
+        " WHERE title_id = 1 AND ordering = 1",
+    )
     assert aka == ("Le Film « Cité »", "FR", "fr", ["imdbDisplay"], False)
     professions = db.execute("""SELECT f.name FROM catalog.person_profession pp
                                 JOIN catalog.profession f USING (profession_id)
@@ -137,8 +157,9 @@ def test_reimport_is_idempotent_and_unchanged_files_are_skipped(db, db_url, tmp_
     forced = _import(db_url, tmp_path / "imdb", force=True)
     assert forced.status == "succeeded"
     assert counts() == before
-    assert {n: (f.stored, f.rejected) for n, f in forced.files.items()} == \
-        {n: (f.stored, f.rejected) for n, f in imported.files.items()}
+    assert {n: (f.stored, f.rejected) for n, f in forced.files.items()} == {
+        n: (f.stored, f.rejected) for n, f in imported.files.items()
+    }
 
 
 def test_missing_file_is_allowed_and_reported(db, db_url, tmp_path):
@@ -154,14 +175,20 @@ def test_missing_title_basics_is_an_error(db_url, tmp_path):
         _import(db_url, write_files(tmp_path / "imdb", skip=("title.basics.tsv.gz",)))
 
 
-@pytest.mark.parametrize("broken, message", [
-    (gz(imdb_fixture.FILES["name.basics.tsv.gz"])[:-40], "truncated or corrupt gzip"),
-    (gz([b"nconst\tname\tbirthYear"] + imdb_fixture.FILES["name.basics.tsv.gz"][1:]),
-     "wrong header"),
-    (b"not gzip at all\n", "truncated or corrupt gzip"),
-])
-def test_broken_file_is_a_clear_error_and_old_catalogue_stays(db, db_url, tmp_path, imported,
-                                                              broken, message):
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        (gz(imdb_fixture.FILES["name.basics.tsv.gz"])[:-40], "truncated or corrupt gzip"),
+        (
+            gz([b"nconst\tname\tbirthYear"] + imdb_fixture.FILES["name.basics.tsv.gz"][1:]),
+            "wrong header",
+        ),
+        (b"not gzip at all\n", "truncated or corrupt gzip"),
+    ],
+)
+def test_broken_file_is_a_clear_error_and_old_catalogue_stays(
+    db, db_url, tmp_path, imported, broken, message
+):
     before = one(db, "SELECT count(*) FROM catalog.title")[0]
     folder = write_files(tmp_path / "broken", replace={"name.basics.tsv.gz": broken})
     with pytest.raises(ImportFailed, match=f"name.basics.tsv.gz.*{message}"):
@@ -180,14 +207,12 @@ def test_too_many_rejects_fail_and_keep_the_rejects_for_review(db, db_url, tmp_p
 
 
 def test_subset_keeps_types_votes_and_referential_integrity(db, db_url, tmp_path):
-    report = _import(db_url, write_files(tmp_path / "imdb"), title_types=("movie",),
-                     min_votes=100)
+    report = _import(db_url, write_files(tmp_path / "imdb"), title_types=("movie",), min_votes=100)
     titles = {r[0] for r in db.execute("SELECT tconst FROM catalog.title")}
     assert titles == {"tt0000001", "tt0000010", "tt0000011"}
     people = {r[0] for r in db.execute("SELECT nconst FROM catalog.person")}
     # only people the kept titles reference (nm0000002 writes tt0000001), placeholders included
-    assert people == {"nm0000001", "nm0000002", "nm0000003", "nm0000004", "nm0000005",
-                      "nm0000009"}
+    assert people == {"nm0000001", "nm0000002", "nm0000003", "nm0000004", "nm0000005", "nm0000009"}
     assert one(db, "SELECT count(*) FROM catalog.episode")[0] == 0
     assert one(db, "SELECT count(*) FROM catalog.known_for WHERE title_id = 88")[0] == 0
     for f in report.files.values():

@@ -26,7 +26,9 @@ def _wait_for_lock_wait(conn: psycopg.Connection, app: str, timeout: float = 60)
     while time.monotonic() < deadline:
         row = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
-            " AND wait_event_type = 'Lock'", (app,)).fetchone()
+            " AND wait_event_type = 'Lock'",
+            (app,),
+        ).fetchone()
         if row:
             return row[0]
         time.sleep(0.1)
@@ -41,8 +43,15 @@ def test_killed_import_leaves_previous_catalogue_and_rerun_matches(db, db_url, t
 
     # A second import of a bigger catalogue, held mid-build: its lookups step reads
     # catalog.category, which this connection locks.
-    bigger = write_files(tmp_path / "bigger", replace={"title.basics.tsv.gz": gz(
-        FILES["title.basics.tsv.gz"] + [b"tt0000020\tmovie\tNew\tNew\t0\t2020\t\\N\t90\tDrama"])})
+    bigger = write_files(
+        tmp_path / "bigger",
+        replace={
+            "title.basics.tsv.gz": gz(
+                FILES["title.basics.tsv.gz"]
+                + [b"tt0000020\tmovie\tNew\tNew\t0\t2020\t\\N\t90\tDrama"]
+            )
+        },
+    )
     locker = psycopg.connect(db_url)
     locker.execute("LOCK TABLE catalog.category IN ACCESS EXCLUSIVE MODE")
     app = "netfloox-import-under-test"
@@ -66,20 +75,24 @@ def test_killed_import_leaves_previous_catalogue_and_rerun_matches(db, db_url, t
     # the same files again: the killed run leaves no trace in the result
     again = run_import(db_url, str(folder), ImportOptions(force=True), echo=lambda _: None)
     assert db.execute(counts).fetchone() == before
-    assert {n: f.stored for n, f in again.files.items()} == \
-        {n: f.stored for n, f in first.files.items()}
+    assert {n: f.stored for n, f in again.files.items()} == {
+        n: f.stored for n, f in first.files.items()
+    }
 
 
 def test_duplicate_keys_keep_the_last_line_and_reject_the_others(db, db_url, tmp_path):
     lines = FILES["title.ratings.tsv.gz"] + [b"tt0000001\t9.1\t2100000"]
     folder = write_files(tmp_path / "imdb", replace={"title.ratings.tsv.gz": gz(lines)})
     report = run_import(db_url, str(folder), ImportOptions(), echo=lambda _: None)
-    rating = db.execute("SELECT average_rating::float, num_votes FROM catalog.rating"
-                        " WHERE title_id = 1").fetchone()
+    rating = db.execute(
+        "SELECT average_rating::float, num_votes FROM catalog.rating WHERE title_id = 1"
+    ).fetchone()
     assert rating == (9.1, 2100000)
-    rejects = db.execute("SELECT line_no, reason FROM ops.import_reject WHERE run_id = %s"
-                         " AND file_name = 'title.ratings.tsv.gz' AND reason LIKE 'duplicate%%'",
-                         (report.run_id,)).fetchall()
+    rejects = db.execute(
+        "SELECT line_no, reason FROM ops.import_reject WHERE run_id = %s"
+        " AND file_name = 'title.ratings.tsv.gz' AND reason LIKE 'duplicate%%'",
+        (report.run_id,),
+    ).fetchall()
     assert rejects == [(2, f"duplicate key: superseded by line {len(lines)}")]
     f = report.files["title.ratings.tsv.gz"]
     assert (f.read, f.rejected) == (len(lines) - 1, 2)  # the duplicate and the 11.0 rating

@@ -14,12 +14,26 @@ def build_catalogue(conn: psycopg.Connection) -> None:
     for i in range(1, 81):
         good = i % 4 == 0
         genre = ("Documentary",) if i % 5 == 0 else ("Horror",) if i % 5 == 1 else ("Drama",)
-        rating = (7.5 if good else 5.5) + (1.0 if "Documentary" in genre else 0) \
-            - (1.0 if "Horror" in genre else 0) + (i % 3) * 0.1
-        add_title(conn, f"tt{i:07d}", f"Film {i}", year=1990 + i % 30, runtime=80 + i % 60,
-                  genres=genre, rating=round(rating, 1), votes=50 + 10 * i,
-                  directors=[f"nm{(i % 8) + 1:07d}"], writers=[f"nm{(i % 6) + 20:07d}"],
-                  cast=[f"nm{(i % 10) + 40:07d}"], producers=[f"nm{(i % 5) + 60:07d}"])
+        rating = (
+            (7.5 if good else 5.5)
+            + (1.0 if "Documentary" in genre else 0)
+            - (1.0 if "Horror" in genre else 0)
+            + (i % 3) * 0.1
+        )
+        add_title(
+            conn,
+            f"tt{i:07d}",
+            f"Film {i}",
+            year=1990 + i % 30,
+            runtime=80 + i % 60,
+            genres=genre,
+            rating=round(rating, 1),
+            votes=50 + 10 * i,
+            directors=[f"nm{(i % 8) + 1:07d}"],
+            writers=[f"nm{(i % 6) + 20:07d}"],
+            cast=[f"nm{(i % 10) + 40:07d}"],
+            producers=[f"nm{(i % 5) + 60:07d}"],
+        )
     refresh_analytics(conn)
 
 
@@ -33,9 +47,15 @@ def trained(db):
 
 INPUTS = [
     dict(genres=("Drama",), runtime_minutes=120, directors=("nm0000004",)),
-    dict(title_type="movie", start_year=2005, genres=("Documentary", "Drama"),
-         directors=("nm0000008", "nm0000003"), writers=("nm0000021",), actors=("nm0000041",),
-         producers=("nm0000061",)),
+    dict(
+        title_type="movie",
+        start_year=2005,
+        genres=("Documentary", "Drama"),
+        directors=("nm0000008", "nm0000003"),
+        writers=("nm0000021",),
+        actors=("nm0000041",),
+        producers=("nm0000061",),
+    ),
     dict(start_year=1950, runtime_minutes=40, genres=("Horror",), actors=("nm9999999",)),
     dict(),
 ]
@@ -59,10 +79,12 @@ def test_sql_scorer_agrees_with_the_python_pipeline(trained, inputs):
 def test_explanations_sum_to_the_prediction(trained):
     conn, _, _ = trained
     predicted = sql_predict(conn, **INPUTS[1])[0]
-    rows = conn.execute("SELECT feature_group, contribution FROM explain_rating("
-                        "genres => '{Documentary,Drama}', directors => '{nm0000008,nm0000003}',"
-                        " writers => '{nm0000021}', actors => '{nm0000041}',"
-                        " producers => '{nm0000061}', start_year => 2005)").fetchall()
+    rows = conn.execute(
+        "SELECT feature_group, contribution FROM explain_rating("
+        "genres => '{Documentary,Drama}', directors => '{nm0000008,nm0000003}',"
+        " writers => '{nm0000021}', actors => '{nm0000041}',"
+        " producers => '{nm0000061}', start_year => 2005)"
+    ).fetchall()
     groups = dict(rows)
     assert rows[0][0] == "baseline"
     assert abs(sum(groups.values()) - predicted) < 1e-9
@@ -81,25 +103,32 @@ def test_good_director_and_documentary_push_the_rating_up(trained):
 
 def test_a_films_features_ignore_its_own_rating(trained):
     conn, _, _ = trained
-    tconst = conn.execute("SELECT tconst FROM ml.popularity_features WHERE NOT is_holdout"
-                          " ORDER BY tconst LIMIT 1").fetchone()[0]
+    tconst = conn.execute(
+        "SELECT tconst FROM ml.popularity_features WHERE NOT is_holdout ORDER BY tconst LIMIT 1"
+    ).fetchone()[0]
     sibling = conn.execute(  # another training film of the same director
         """SELECT t2.tconst FROM catalog.title_director d1
            JOIN catalog.title_director d2 USING (person_id)
            JOIN catalog.title t1 ON t1.title_id = d1.title_id
            JOIN catalog.title t2 ON t2.title_id = d2.title_id
-           WHERE t1.tconst = %s AND t2.tconst <> %s LIMIT 1""", (tconst, tconst)).fetchone()[0]
+           WHERE t1.tconst = %s AND t2.tconst <> %s LIMIT 1""",
+        (tconst, tconst),
+    ).fetchone()[0]
     query = "SELECT * FROM ml.popularity_features WHERE tconst = %s"
     before, sibling_before = (conn.execute(query, (t,)).fetchone() for t in (tconst, sibling))
-    conn.execute("UPDATE catalog.rating SET average_rating = 1.0 WHERE title_id = %s",
-                 (int(tconst[2:]),))
+    conn.execute(
+        "UPDATE catalog.rating SET average_rating = 1.0 WHERE title_id = %s", (int(tconst[2:]),)
+    )
     conn.execute("REFRESH MATERIALIZED VIEW ml.popularity_features")
     after, sibling_after = (conn.execute(query, (t,)).fetchone() for t in (tconst, sibling))
     cols = [d.name for d in conn.execute(query, (tconst,)).description]
 
     def moved(old, new):
-        return {c for c, a, b in zip(cols, old, new, strict=True)
-                if (abs(a - b) > 1e-9 if isinstance(a, float) else a != b)}
+        return {
+            c
+            for c, a, b in zip(cols, old, new, strict=True)
+            if (abs(a - b) > 1e-9 if isinstance(a, float) else a != b)
+        }
 
     assert moved(before, after) == {"rating"}  # its target only: no feature moved
     sibling_changed = moved(sibling_before, sibling_after)
@@ -123,13 +152,16 @@ def test_unknown_people_are_newcomers(trained):
     assert abs(nobody - newcomer) < 1e-9
 
 
-@pytest.mark.parametrize("call, message", [
-    ("predict_rating(genres => '{Westrn}')", "genres: unknown genre"),
-    ("predict_rating(title_type => 'film')", "title_type: unknown type film"),
-    ("predict_rating(directors => '{Spielberg}')", "not an IMDb person id: Spielberg"),
-    ("predict_rating(runtime_minutes => -5)", "runtime_minutes must be >= 0"),
-    ("explain_rating(genres => '{Westrn}')", "genres: unknown genre"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("predict_rating(genres => '{Westrn}')", "genres: unknown genre"),
+        ("predict_rating(title_type => 'film')", "title_type: unknown type film"),
+        ("predict_rating(directors => '{Spielberg}')", "not an IMDb person id: Spielberg"),
+        ("predict_rating(runtime_minutes => -5)", "runtime_minutes must be >= 0"),
+        ("explain_rating(genres => '{Westrn}')", "genres: unknown genre"),
+    ],
+)
 def test_bad_inputs_are_clear_errors(trained, call, message):
     conn, _, _ = trained
     with pytest.raises(psycopg.Error, match=message):

@@ -17,17 +17,47 @@ def build_catalogue(conn: psycopg.Connection) -> None:
     """40 films in 5 genre families, a series with episodes, a film with too few votes."""
     for i in range(1, 41):
         family = GENRES[i % 5]
-        add_title(conn, f"tt{i:07d}", f"Film {i}", year=1980 + i, genres=family,
-                  rating=5 + (i % 5), votes=100 * i, directors=[f"nm{(i % 5) + 1:07d}"],
-                  cast=[f"nm{100 + i % 7:07d}", f"nm{200 + i % 3:07d}"])
-    add_title(conn, "tt0000100", "Le Fabuleux Destin d'Amélie Poulain", year=2001,
-              genres=("Comedy", "Romance"), rating=8.3, votes=900_000,
-              original_title="Le Fabuleux Destin d'Amélie Poulain")
-    add_title(conn, "tt0000200", "The Series", title_type="tvSeries", genres=("Drama",),
-              rating=8.0, votes=5000)
+        add_title(
+            conn,
+            f"tt{i:07d}",
+            f"Film {i}",
+            year=1980 + i,
+            genres=family,
+            rating=5 + (i % 5),
+            votes=100 * i,
+            directors=[f"nm{(i % 5) + 1:07d}"],
+            cast=[f"nm{100 + i % 7:07d}", f"nm{200 + i % 3:07d}"],
+        )
+    add_title(
+        conn,
+        "tt0000100",
+        "Le Fabuleux Destin d'Amélie Poulain",
+        year=2001,
+        genres=("Comedy", "Romance"),
+        rating=8.3,
+        votes=900_000,
+        original_title="Le Fabuleux Destin d'Amélie Poulain",
+    )
+    add_title(
+        conn,
+        "tt0000200",
+        "The Series",
+        title_type="tvSeries",
+        genres=("Drama",),
+        rating=8.0,
+        votes=5000,
+    )
     for e in (1, 2):
-        add_episode(conn, f"tt000020{e}", "tt0000200", f"Episode {e}", episode=e,
-                    genres=("Drama",), rating=8.0, votes=500)
+        add_episode(
+            conn,
+            f"tt000020{e}",
+            "tt0000200",
+            f"Episode {e}",
+            episode=e,
+            genres=("Drama",),
+            rating=8.0,
+            votes=500,
+        )
     add_title(conn, "tt0000300", "Obscure", genres=("Drama",), rating=6.0, votes=3)
     refresh_analytics(conn)
     train(conn, EmbeddingParams())
@@ -55,8 +85,7 @@ def test_similar_films_come_first(catalogue):
 
 
 def test_reason_names_the_shared_director(catalogue):
-    reasons = [r[0] for r in catalogue.execute(
-        "SELECT reason FROM recommend('tt0000005', 5)")]
+    reasons = [r[0] for r in catalogue.execute("SELECT reason FROM recommend('tt0000005', 5)")]
     assert any("same director: Person nm0000001" in r for r in reasons)
 
 
@@ -70,21 +99,26 @@ def test_never_the_series_of_the_seed_or_its_episodes(catalogue):
 def test_filters_still_return_k_rows(catalogue):
     rows = catalogue.execute(
         "SELECT tconst, genres, start_year, num_votes FROM recommend('tt0000005', 5,"
-        " genre => 'Horror', year_from => 1985, min_votes => 500)").fetchall()
+        " genre => 'Horror', year_from => 1985, min_votes => 500)"
+    ).fetchall()
     assert len(rows) == 5  # 7 horror films qualify, none near the seed
     assert all("Horror" in r[1] and r[2] >= 1985 and r[3] >= 500 for r in rows)
     typed = catalogue.execute(
-        "SELECT tconst FROM recommend('tt0000001', 3, title_types => '{tvSeries}')").fetchall()
+        "SELECT tconst FROM recommend('tt0000001', 3, title_types => '{tvSeries}')"
+    ).fetchall()
     assert typed == [("tt0000200",)]
 
 
-@pytest.mark.parametrize("call, message", [
-    ("recommend('tt9999999', 5)", "unknown title tt9999999"),
-    ("recommend('tt0000001', 0)", "k must be between 1 and 100"),
-    ("recommend('tt0000001', 1000)", "k must be between 1 and 100"),
-    ("recommend('tt0000001', 5, genre => 'Westrn')", "unknown genre Westrn"),
-    ("recommend_for('{tt0000001,tt9999998}', 5)", "unknown title"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("recommend('tt9999999', 5)", "unknown title tt9999999"),
+        ("recommend('tt0000001', 0)", "k must be between 1 and 100"),
+        ("recommend('tt0000001', 1000)", "k must be between 1 and 100"),
+        ("recommend('tt0000001', 5, genre => 'Westrn')", "unknown genre Westrn"),
+        ("recommend_for('{tt0000001,tt9999998}', 5)", "unknown title"),
+    ],
+)
 def test_bad_input_is_a_clear_error(catalogue, call, message):
     with pytest.raises(psycopg.Error, match=message):
         catalogue.execute(f"SELECT * FROM {call}")
@@ -97,7 +131,8 @@ def test_title_without_vector_returns_nothing(catalogue):
 
 def test_recommend_for_several_liked_films(catalogue):
     rows = catalogue.execute(
-        "SELECT tconst FROM recommend_for('{tt0000001,tt0000002}', 5)").fetchall()
+        "SELECT tconst FROM recommend_for('{tt0000001,tt0000002}', 5)"
+    ).fetchall()
     ids = [r[0] for r in rows]
     assert len(ids) == 5 and not {"tt0000001", "tt0000002"} & set(ids)
 
@@ -136,6 +171,7 @@ def test_retrain_swaps_without_a_moment_of_failure(catalogue, db_url):
         stop.set()
         thread.join(30)
     assert calls and not errors and not empty
-    versions = catalogue.execute("SELECT count(*), count(*) FILTER (WHERE active)"
-                                 " FROM ml.embedding_model").fetchone()
+    versions = catalogue.execute(
+        "SELECT count(*), count(*) FILTER (WHERE active) FROM ml.embedding_model"
+    ).fetchone()
     assert versions == (4, 1)

@@ -29,12 +29,23 @@ def create_app(url: str | None = None) -> Dash:
     if _app is not None:
         return _app
     # The Bootstrap theme is served from app/web/assets (no CDN: the app works offline).
-    app = Dash(__name__, use_pages=True, pages_folder=str(PAGES), title="Netfloox",
-               suppress_callback_exceptions=True)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        title="Netfloox",
+        suppress_callback_exceptions=True,
+    )
     nav = dbc.NavbarSimple(
-        [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"]))
-         for page in dash.page_registry.values()],
-        brand="Netfloox", color="dark", dark=True, className="mb-3")
+        [
+            dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"]))
+            for page in dash.page_registry.values()
+        ],
+        brand="Netfloox",
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
     app.layout = html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
     _app = app
     return app

@@ -28,24 +28,31 @@ def _cases() -> dict[str, Callable[[], object]]:
     director = db().fetch("""SELECT nconst FROM analytics.person_stats WHERE role = 'director'
                              ORDER BY rated_titles DESC LIMIT 1""")[0]["nconst"]
     filters = (["movie"], [1950, 2025], None)
-    charts = {f"Explore: {chart_id} (movies 1950-2025)":
-              (lambda build=build: explore._chart_callback(build)(*filters))
-              for chart_id, build in explore.CHARTS.items()}
+    charts = {
+        f"Explore: {chart_id} (movies 1950-2025)": (
+            lambda build=build: explore._chart_callback(build)(*filters)
+        )
+        for chart_id, build in explore.CHARTS.items()
+    }
     return {
         **charts,
         "Explore: Horror in every type (chart-per-year)": lambda: explore._chart_callback(
-            explore.per_year)(["movie", "tvSeries", "short", "tvMovie", "video"], [1900, 2030],
-                              "Horror"),
+            explore.per_year
+        )(["movie", "tvSeries", "short", "tvMovie", "video"], [1900, 2030], "Horror"),
         "Explore: filter message": lambda: explore.update_message(*filters),
         "Explore: people tables (directors)": lambda: explore.update_people(
-            "director", 5, ["movie"]),
+            "director", 5, ["movie"]
+        ),
         "Explore: first visit (layout + key figures)": explore.layout,
         "Recommend: suggestions while typing": lambda: recommend.update_suggestions(
-            "the matri", None),
+            "the matri", None
+        ),
         f"Recommend: 5 films for {seed}": lambda: recommend.update_recommendations(
-            [seed], ["movie"], [1920, 2030], 1000),
+            [seed], ["movie"], [1920, 2030], 1000
+        ),
         "Predict: rating + explanation": lambda: predict.update_prediction(
-            1, "movie", 2026, 110, ["Drama", "Crime"], [director], [], [], []),
+            1, "movie", 2026, 110, ["Drama", "Crime"], [director], [], [], []
+        ),
         "Predict: people search": lambda: predict.update_people_options("spiel", None),
     }
 
@@ -76,10 +83,12 @@ def main(echo: Callable[[str], None] = print) -> None:
         rows.append(f"| {name} | {p50:.1f} | {p95:.1f} | {times[-1]:.1f} |")
         echo(rows[-1])
     verdict = "met" if worst <= TARGET_MS else "NOT met"
-    body = (f"Database: {titles:,} titles. {REPEATS} warm calls per callback, in the server "
-            f"process, JSON serialisation included, browser rendering not.\n\n"
-            + "\n".join(rows)
-            + f"\n\nTarget: every callback p95 <= {TARGET_MS} ms: **{verdict}** "
-              f"(worst p95 {worst:.0f} ms).")
+    body = (
+        f"Database: {titles:,} titles. {REPEATS} warm calls per callback, in the server "
+        f"process, JSON serialisation included, browser rendering not.\n\n"
+        + "\n".join(rows)
+        + f"\n\nTarget: every callback p95 <= {TARGET_MS} ms: **{verdict}** "
+        f"(worst p95 {worst:.0f} ms)."
+    )
     benchdoc.write_section("Web app callbacks", "make bench-app", body)
     echo(f"worst p95 {worst:.0f} ms (target {TARGET_MS} ms: {verdict}); docs/benchmarks.md")

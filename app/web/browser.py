@@ -20,9 +20,18 @@ from selenium.webdriver.support.ui import WebDriverWait
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 # The machine's network is closed: no background traffic, no sandbox as root, no GPU.
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--disable-quic", "--window-size=1400,1000"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--window-size=1400,1000",
+]
 
 
 def browser_missing() -> str | None:
@@ -88,16 +97,23 @@ class Page:
     def _search(self, dropdown_css: str, text: str) -> None:
         """Open a Dash 4 dcc.Dropdown (a button + popover) and type in its search box."""
         self.wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, dropdown_css))).click()
-        box = self.wait.until(ec.visibility_of_element_located(
-            (By.CSS_SELECTOR, "input.dash-dropdown-search")))
+        box = self.wait.until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, "input.dash-dropdown-search"))
+        )
         box.send_keys(text)
 
     def pick(self, dropdown_css: str, text: str, option_text: str) -> None:
         """Type into a dropdown and click the first suggestion that starts with option_text."""
         self._search(dropdown_css, text)
-        option = self.wait.until(ec.element_to_be_clickable(
-            (By.XPATH, "//label[contains(@class, 'dash-dropdown-option')]"
-                       f"[starts-with(normalize-space(.), \"{option_text}\")]")))
+        option = self.wait.until(
+            ec.element_to_be_clickable(
+                (
+                    By.XPATH,
+                    "//label[contains(@class, 'dash-dropdown-option')]"
+                    f'[starts-with(normalize-space(.), "{option_text}")]',
+                )
+            )
+        )
         option.click()
         self.close_popover()
 
@@ -116,8 +132,12 @@ class Page:
         self.driver.save_screenshot(str(path))
 
 
-def tour(page: Page, liked: tuple[str, str] = ("matrix", "The Matrix (1999)"),
-         genre: str = "Drama", shots: Path | None = None) -> dict:
+def tour(
+    page: Page,
+    liked: tuple[str, str] = ("matrix", "The Matrix (1999)"),
+    genre: str = "Drama",
+    shots: Path | None = None,
+) -> dict:
     """The three things of the mission, as a person does them; returns what was seen.
 
     ``liked`` is what to type on the Recommend page and the suggestion to pick; ``genre`` the

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
-from app.web.db import UserError
+from app.web.db import UserError, db
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ def alert(message: str, color: str = "warning") -> dbc.Alert:
 def safe(*fallbacks) -> Callable:
     """Decorate a callback: a UserError becomes an alert in the first output (the others get
     their fallbacks); any other error is logged and shown as a short apology, never a traceback."""
+
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run(*args, **kwargs):
@@ -30,35 +31,53 @@ def safe(*fallbacks) -> Callable:
                 first = alert(str(exc))
             except Exception:  # the page must never show a traceback
                 log.exception("callback %s failed", fn.__name__)
-                first = alert("Something went wrong on our side; the error has been logged.",
-                              "danger")
+                first = alert(
+                    "Something went wrong on our side; the error has been logged.", "danger"
+                )
             return (first, *fallbacks) if fallbacks else first
+
         return run
+
     return wrap
 
 
 def votes(n: int | None) -> str:
     if n is None:
         return "no votes"
-    return f"{n / 1e6:.1f} M votes" if n >= 1e6 else f"{n / 1e3:.0f} k votes" \
-        if n >= 1e3 else f"{n} votes"
+    return (
+        f"{n / 1e6:.1f} M votes"
+        if n >= 1e6
+        else f"{n / 1e3:.0f} k votes"
+        if n >= 1e3
+        else f"{n} votes"
+    )
 
 
 def title_card(row: dict, footer: str | None = None) -> dbc.Card:
     rating = row.get("average_rating")
     body = [
         html.H5(row["primary_title"], className="card-title mb-1"),
-        html.Div(f"{row.get('start_year') or '—'} · {', '.join(row.get('genres') or []) or '—'}",
-                 className="text-muted small"),
-        html.Div([html.Span(f"★ {rating}" if rating is not None else "not rated",
-                            className="fw-bold me-2"),
-                  html.Span(votes(row.get("num_votes")), className="small text-muted")],
-                 className="my-1"),
+        html.Div(
+            f"{row.get('start_year') or '—'} · {', '.join(row.get('genres') or []) or '—'}",
+            className="text-muted small",
+        ),
+        html.Div(
+            [
+                html.Span(
+                    f"★ {rating}" if rating is not None else "not rated", className="fw-bold me-2"
+                ),
+                html.Span(votes(row.get("num_votes")), className="small text-muted"),
+            ],
+            className="my-1",
+        ),
     ]
     if footer:
         body.append(html.Div(footer, className="small fst-italic reason"))
-    return dbc.Card(dbc.CardBody(body), className="h-100 title-card",
-                    id={"type": "title-card", "tconst": row["tconst"]})
+    return dbc.Card(
+        dbc.CardBody(body),
+        className="h-100 title-card",
+        id={"type": "title-card", "tconst": row["tconst"]},
+    )
 
 
 def table(rows: list[dict], columns: list[str]) -> dbc.Table:
@@ -66,3 +85,58 @@ def table(rows: list[dict], columns: list[str]) -> dbc.Table:
     head = html.Thead(html.Tr([html.Th(c) for c in columns]))
     body = html.Tbody([html.Tr([html.Td(row[c]) for c in columns]) for row in rows])
     return dbc.Table([head, body], striped=True, size="sm", hover=True)
+
+
+def names(query: str) -> list[str]:
+    """The ``name`` column of a small list (api.genres, api.title_types) for a form's choices;
+    empty when the database is down (the page then says so elsewhere)."""
+    try:
+        return [r["name"] for r in db().fetch(query)]
+    except UserError:
+        return []
+
+
+def labelled(label: str, control, md: int) -> dbc.Col:
+    return dbc.Col([html.Label(label), control], md=md)
+
+
+def types_and_years(prefix: str, years: list[int], first_year: int) -> list[dbc.Col]:
+    """The title-type and year-range filters shared by the pages (ids ``{prefix}-types`` and
+    ``{prefix}-years``)."""
+    types = names("SELECT name FROM api.title_types") or ["movie"]
+    return [
+        labelled(
+            "Title types", dcc.Dropdown(types, ["movie"], multi=True, id=f"{prefix}-types"), 4
+        ),
+        labelled(
+            "Years",
+            dcc.RangeSlider(
+                first_year,
+                2030,
+                10,
+                value=years,
+                id=f"{prefix}-years",
+                marks={y: str(y) for y in range(first_year, 2031, 20)},
+            ),
+            5,
+        ),
+    ]
+
+
+def picker_options(
+    search: str | None,
+    selected: list[str] | None,
+    chosen_sql: str,
+    search_sql: str,
+    option: Callable[[dict], dict],
+) -> list[dict]:
+    """Options of a search-as-you-type dropdown: the chosen values (``chosen_sql`` takes their
+    ids) then what matches the text typed, from 2 characters (``search_sql`` takes the text).
+    Dash drops chosen values whose option disappears, hence the first query."""
+    chosen = list(selected or ())
+    options = [option(r) for r in db().fetch(chosen_sql, (chosen,))] if chosen else []
+    if search and len(search.strip()) >= 2:
+        options += [
+            o for o in map(option, db().fetch(search_sql, (search,))) if o["value"] not in chosen
+        ]
+    return options

@@ -42,8 +42,14 @@ def app_database_url() -> str:
 
 class Database:
     def __init__(self, url: str, max_size: int = 8):
-        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=False, timeout=5,
-                                   kwargs={"autocommit": True, "row_factory": dict_row})
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            timeout=5,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+        )
 
     def open(self) -> None:
         self.pool.open(wait=False)
@@ -59,15 +65,16 @@ class Database:
         except PoolTimeout as exc:
             raise self._unreachable(exc) from exc
         except psycopg.errors.UndefinedFunction as exc:
-            raise UserError("This service is not available yet: its model has not been "
-                            "trained (run `netfloox train`).") from exc
+            raise UserError(
+                "This service is not available yet: its model has not been "
+                "trained (run `netfloox train`)."
+            ) from exc
         except psycopg.Error as exc:
             if _connection_problem(exc):
                 raise self._unreachable(exc) from exc
             message = exc.diag.message_primary or str(exc)
             log.info("query refused: %s", message)
             raise UserError(message[:1].upper() + message[1:]) from exc
-
 
     @staticmethod
     def _unreachable(exc: Exception) -> UserError:

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from app.web.components import alert, safe, table
+from app.web.components import alert, labelled, names, safe, table, types_and_years
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
@@ -17,56 +17,105 @@ SLICE = """title_type = ANY(%(types)s) AND start_year BETWEEN %(y0)s AND %(y1)s
            AND genre = %(genre)s"""
 
 
-def _options(query: str) -> list[str]:
-    try:
-        return [r["name"] for r in db().fetch(query)]
-    except UserError:
-        return []
-
-
 def layout(**_) -> html.Div:
-    types = _options("SELECT name FROM api.title_types") or ["movie"]
-    genres = _options("SELECT name FROM api.genres")
-    return html.Div([
-        html.H2("Explore the catalogue"),
-        html.Div(_figures_or_alert(), id="explore-figures"),
-        html.Div(id="explore-message"),
-        dbc.Row([
-            dbc.Col([html.Label("Title types"),
-                     dcc.Dropdown(types, ["movie"], multi=True, id="explore-types")], md=4),
-            dbc.Col([html.Label("Years"),
-                     dcc.RangeSlider(1900, 2030, 10, value=[1950, 2025], id="explore-years",
-                                     marks={y: str(y) for y in range(1900, 2031, 20)})], md=5),
-            dbc.Col([html.Label("Genre"),
-                     dcc.Dropdown(genres, None, id="explore-genre", placeholder="all genres")],
-                    md=3),
-        ], className="mb-3"),
-        dbc.Row([dbc.Col(dcc.Graph(id="chart-per-year"), md=6),
-                 dbc.Col(dcc.Graph(id="chart-ratings"), md=6)]),
-        dbc.Row([dbc.Col(dcc.Graph(id="chart-genre-share"), md=6),
-                 dbc.Col(dcc.Graph(id="chart-genre-rating"), md=6)]),
-        dbc.Row([dbc.Col(dcc.Graph(id="chart-runtime"), md=6),
-                 dbc.Col(dcc.Graph(id="chart-votes"), md=6)]),
-        dbc.Row([
-            dbc.Col([html.Label("People: role and minimum rated films"),
-                     dbc.InputGroup([
-                         dbc.Select(id="explore-role", value="director", options=[
-                             {"label": r, "value": r} for r in ("director", "writer", "actor")]),
-                         dbc.Input(id="explore-min-films", type="number", value=5, min=1)])],
-                    md=4)]),
-        dbc.Row([dbc.Col([html.H5("Most prolific"), html.Div(id="table-prolific")], md=6),
-                 dbc.Col([html.H5("Best rated"), html.Div(id="table-best")], md=6)]),
-    ])
+    genres = names("SELECT name FROM api.genres")
+    return html.Div(
+        [
+            html.H2("Explore the catalogue"),
+            html.Div(_figures_or_alert(), id="explore-figures"),
+            html.Div(id="explore-message"),
+            dbc.Row(
+                [
+                    *types_and_years("explore", [1950, 2025], 1900),
+                    labelled(
+                        "Genre",
+                        dcc.Dropdown(genres, None, id="explore-genre", placeholder="all genres"),
+                        3,
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id="chart-per-year"), md=6),
+                    dbc.Col(dcc.Graph(id="chart-ratings"), md=6),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id="chart-genre-share"), md=6),
+                    dbc.Col(dcc.Graph(id="chart-genre-rating"), md=6),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id="chart-runtime"), md=6),
+                    dbc.Col(dcc.Graph(id="chart-votes"), md=6),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Label("People: role and minimum rated films"),
+                            dbc.InputGroup(
+                                [
+                                    dbc.Select(
+                                        id="explore-role",
+                                        value="director",
+                                        options=[
+                                            {"label": r, "value": r}
+                                            for r in ("director", "writer", "actor")
+                                        ],
+                                    ),
+                                    dbc.Input(
+                                        id="explore-min-films", type="number", value=5, min=1
+                                    ),
+                                ]
+                            ),
+                        ],
+                        md=4,
+                    )
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col([html.H5("Most prolific"), html.Div(id="table-prolific")], md=6),
+                    dbc.Col([html.H5("Best rated"), html.Div(id="table-best")], md=6),
+                ]
+            ),
+        ]
+    )
 
 
 def key_figures() -> dbc.Row:
     f = db().fetch("SELECT * FROM analytics.key_figures")[0]
-    items = [("Titles", f["titles"]), ("Films", f["films"]), ("People", f["people"]),
-             ("Rated titles", f["rated_titles"]), ("Average rating", f["average_rating"])]
-    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
-        html.Div(label, className="text-muted small"),
-        html.H4(f"{value:,}" if isinstance(value, int) else str(value), className="figure")])))
-        for label, value in items], className="mb-3")
+    items = [
+        ("Titles", f["titles"]),
+        ("Films", f["films"]),
+        ("People", f["people"]),
+        ("Rated titles", f["rated_titles"]),
+        ("Average rating", f["average_rating"]),
+    ]
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(
+                        [
+                            html.Div(label, className="text-muted small"),
+                            html.H4(
+                                f"{value:,}" if isinstance(value, int) else str(value),
+                                className="figure",
+                            ),
+                        ]
+                    )
+                )
+            )
+            for label, value in items
+        ],
+        className="mb-3",
+    )
 
 
 def _figures_or_alert():
@@ -89,19 +138,26 @@ def _figure(title: str, traces: list, **layout) -> go.Figure:
 
 
 def per_year(p: dict) -> go.Figure:
-    rows = db().fetch(f"""SELECT title_type, start_year, sum(titles) AS titles
+    rows = db().fetch(
+        f"""SELECT title_type, start_year, sum(titles) AS titles
                           FROM analytics.yearly_stats WHERE {SLICE}
-                          GROUP BY 1, 2 ORDER BY 1, 2""", p)
-    traces = [go.Bar(x=[r["start_year"] for r in group], y=[r["titles"] for r in group], name=t)
-              for t, group in _groups(rows, "title_type")]
-    return _figure("Titles per year", traces, barmode="stack", xaxis_title="year",
-                   yaxis_title="titles")
+                          GROUP BY 1, 2 ORDER BY 1, 2""",
+        p,
+    )
+    traces = [
+        go.Bar(x=[r["start_year"] for r in group], y=[r["titles"] for r in group], name=t)
+        for t, group in _groups(rows, "title_type")
+    ]
+    return _figure(
+        "Titles per year", traces, barmode="stack", xaxis_title="year", yaxis_title="titles"
+    )
 
 
 def genre_trends(p: dict, metric: str) -> go.Figure:
     """Per decade and genre (the chosen one, or the 8 largest): share of the decade's titles
     (a title has up to 3 genres, so shares add up to more than 100) or average rating."""
-    rows = db().fetch("""WITH slice AS (
+    rows = db().fetch(
+        """WITH slice AS (
                              SELECT start_year / 10 * 10 AS decade, genre, sum(titles) AS titles,
                                     sum(rating_sum) / nullif(sum(rated_titles), 0) AS rating
                              FROM analytics.yearly_stats
@@ -116,31 +172,57 @@ def genre_trends(p: dict, metric: str) -> go.Figure:
                                 round(100.0 * s.titles / a.titles, 1) AS share
                          FROM slice s JOIN top USING (genre)
                          JOIN slice a ON a.decade = s.decade AND a.genre = '(all)'
-                         ORDER BY s.genre, s.decade""", p)
-    title = {"share": "Share of titles by genre and decade (%)",
-             "rating": "Average rating by genre and decade"}[metric]
-    traces = [go.Scatter(x=[r["decade"] for r in g], y=[r[metric] for r in g], name=genre,
-                         mode="lines+markers") for genre, g in _groups(rows, "genre")]
-    return _figure(title, traces, xaxis_title="decade",
-                   yaxis_title={"share": "% of titles", "rating": "average rating"}[metric])
+                         ORDER BY s.genre, s.decade""",
+        p,
+    )
+    title = {
+        "share": "Share of titles by genre and decade (%)",
+        "rating": "Average rating by genre and decade",
+    }[metric]
+    traces = [
+        go.Scatter(
+            x=[r["decade"] for r in g], y=[r[metric] for r in g], name=genre, mode="lines+markers"
+        )
+        for genre, g in _groups(rows, "genre")
+    ]
+    return _figure(
+        title,
+        traces,
+        xaxis_title="decade",
+        yaxis_title={"share": "% of titles", "rating": "average rating"}[metric],
+    )
 
 
 def profile(p: dict, dimension: str) -> go.Figure:
-    rows = db().fetch(f"""SELECT bucket, sum(titles) AS titles,
+    rows = db().fetch(
+        f"""SELECT bucket, sum(titles) AS titles,
                                  round(sum(rating_sum) / sum(titles), 2) AS rating
                           FROM analytics.rating_profile WHERE dimension = %(dimension)s
                             AND {SLICE} GROUP BY bucket ORDER BY bucket""",
-                      {**p, "dimension": dimension})
+        {**p, "dimension": dimension},
+    )
     x = [float(r["bucket"]) for r in rows]
     if dimension == "rating":
-        return _figure("Rating distribution", [go.Bar(x=x, y=[r["titles"] for r in rows])],
-                       xaxis_title="rating", yaxis_title="rated titles")
+        return _figure(
+            "Rating distribution",
+            [go.Bar(x=x, y=[r["titles"] for r in rows])],
+            xaxis_title="rating",
+            yaxis_title="rated titles",
+        )
     label = {"runtime": "Runtime (minutes)", "votes": "Votes (log10)"}[dimension]
-    trace = go.Scatter(x=x, y=[r["rating"] for r in rows], mode="lines+markers",
-                       customdata=[r["titles"] for r in rows],
-                       hovertemplate="%{x}: %{y} (%{customdata} titles)<extra></extra>")
-    return _figure(f"{label} vs average rating", [trace], xaxis_title=label.lower(),
-                   yaxis_title="average rating")
+    trace = go.Scatter(
+        x=x,
+        y=[r["rating"] for r in rows],
+        mode="lines+markers",
+        customdata=[r["titles"] for r in rows],
+        hovertemplate="%{x}: %{y} (%{customdata} titles)<extra></extra>",
+    )
+    return _figure(
+        f"{label} vs average rating",
+        [trace],
+        xaxis_title=label.lower(),
+        yaxis_title="average rating",
+    )
 
 
 def _groups(rows: list[dict], key: str):
@@ -158,8 +240,11 @@ CHARTS = {
     "chart-runtime": lambda p: profile(p, "runtime"),
     "chart-votes": lambda p: profile(p, "votes"),
 }
-FILTERS = [Input("explore-types", "value"), Input("explore-years", "value"),
-           Input("explore-genre", "value")]
+FILTERS = [
+    Input("explore-types", "value"),
+    Input("explore-years", "value"),
+    Input("explore-genre", "value"),
+]
 
 
 def charts(types, years, genre) -> list[go.Figure]:
@@ -174,6 +259,7 @@ def _chart_callback(build):
             return build(_params(types, years, genre))
         except UserError as exc:
             return _figure(str(exc), [])
+
     return update
 
 
@@ -186,8 +272,9 @@ for _chart_id, _build in CHARTS.items():
 def update_message(types, years, genre):
     """How many titles the filters select, or why none."""
     p = _params(types, years, genre)
-    n = db().fetch(f"SELECT coalesce(sum(titles), 0) AS n FROM analytics.yearly_stats "
-                   f"WHERE {SLICE}", p)[0]["n"]
+    n = db().fetch(
+        f"SELECT coalesce(sum(titles), 0) AS n FROM analytics.yearly_stats WHERE {SLICE}", p
+    )[0]["n"]
     if not n:
         raise UserError("No title matches these filters.")
     return html.Div(f"{n:,} titles match the filters.", className="text-muted small")
@@ -209,9 +296,13 @@ def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
     return prolific, best
 
 
-@callback(Output("table-prolific", "children"), Output("table-best", "children"),
-          Input("explore-role", "value"), Input("explore-min-films", "value"),
-          Input("explore-types", "value"))
+@callback(
+    Output("table-prolific", "children"),
+    Output("table-best", "children"),
+    Input("explore-role", "value"),
+    Input("explore-min-films", "value"),
+    Input("explore-types", "value"),
+)
 @safe(None)
 def update_people(role, min_films, types):
     columns = ["name", "titles", "rated", "rating"]

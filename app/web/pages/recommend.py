@@ -7,46 +7,52 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from app.web.components import alert, safe, title_card
+from app.web.components import alert, labelled, picker_options, safe, title_card, types_and_years
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/recommend", name="Recommend", order=1)
 
-TYPES = ["movie", "tvMovie", "tvSeries", "tvMiniSeries", "video", "short", "tvSpecial"]
-
 
 def layout(**_) -> html.Div:
-    return html.Div([
-        html.H2("Films for you"),
-        html.P("Type a film you liked (several if you wish); get five films to watch next."),
-        dcc.Dropdown(id="liked", multi=True, options=[], searchable=True,
-                     placeholder="Type a title, e.g. The Matrix…"),
-        dbc.Row([
-            dbc.Col([html.Label("Types"),
-                     dcc.Dropdown(TYPES, ["movie"], multi=True, id="rec-types")], md=4),
-            dbc.Col([html.Label("Years"),
-                     dcc.RangeSlider(1920, 2030, 10, value=[1920, 2030], id="rec-years",
-                                     marks={y: str(y) for y in range(1920, 2031, 20)})], md=5),
-            dbc.Col([html.Label("Minimum votes"),
-                     dbc.Input(id="rec-min-votes", type="number", value=1000, min=0)], md=3),
-        ], className="my-3"),
-        html.Div(id="rec-seed"),
-        html.H4("You may like", className="mt-3"),
-        html.Div(id="rec-results"),
-    ])
+    return html.Div(
+        [
+            html.H2("Films for you"),
+            html.P("Type a film you liked (several if you wish); get five films to watch next."),
+            dcc.Dropdown(
+                id="liked",
+                multi=True,
+                options=[],
+                searchable=True,
+                placeholder="Type a title, e.g. The Matrix…",
+            ),
+            dbc.Row(
+                [
+                    *types_and_years("rec", [1920, 2030], 1920),
+                    labelled(
+                        "Minimum votes",
+                        dbc.Input(id="rec-min-votes", type="number", value=1000, min=0),
+                        3,
+                    ),
+                ],
+                className="my-3",
+            ),
+            html.Div(id="rec-seed"),
+            html.H4("You may like", className="mt-3"),
+            html.Div(id="rec-results"),
+        ]
+    )
 
 
 def suggestions(search: str | None, selected: list[str] | None) -> list[dict]:
-    """Dropdown options: the titles matching what is typed, plus those already chosen."""
-    options = []
-    if selected:
-        rows = db().fetch("""SELECT tconst, primary_title, start_year FROM analytics.title_search
-                             WHERE tconst = ANY(%s)""", (list(selected),))
-        options += [_option(r) for r in rows]
-    if search and len(search.strip()) >= 2:
-        rows = db().fetch("SELECT * FROM api.search_titles(%s, 10)", (search,))
-        options += [_option(r) for r in rows if r["tconst"] not in (selected or [])]
-    return options
+    """Dropdown options: the titles already chosen, then those matching what is typed."""
+    return picker_options(
+        search,
+        selected,
+        "SELECT tconst, primary_title, start_year FROM analytics.title_search "
+        "WHERE tconst = ANY(%s)",
+        "SELECT * FROM api.search_titles(%s, 10)",
+        _option,
+    )
 
 
 def _option(r: dict) -> dict:
@@ -67,9 +73,13 @@ def update_suggestions(search, selected):
 def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
     if not liked:
         return alert("Type the title of a film you liked to get recommendations.", "info"), None
-    params = {"liked": list(liked), "types": list(types) if types else None,
-              "y0": years[0] if years else None, "y1": years[1] if years else None,
-              "min_votes": int(min_votes) if min_votes else None}
+    params = {
+        "liked": list(liked),
+        "types": list(types) if types else None,
+        "y0": years[0] if years else None,
+        "y1": years[1] if years else None,
+        "min_votes": int(min_votes) if min_votes else None,
+    }
     if len(liked) == 1:
         query = """SELECT * FROM api.recommend(%(seed)s, 5, title_types => %(types)s,
                    year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
@@ -77,26 +87,40 @@ def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
     else:
         query = """SELECT * FROM api.recommend_for(%(liked)s, 5, title_types => %(types)s,
                    year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
-    seeds = db().fetch("""SELECT s.tconst, s.primary_title, s.start_year, s.num_votes,
+    seeds = db().fetch(
+        """SELECT s.tconst, s.primary_title, s.start_year, s.num_votes,
                                  s.average_rating, f.genres
                           FROM analytics.title_search s
                           LEFT JOIN analytics.title_facts f USING (title_id)
-                          WHERE s.tconst = ANY(%s)""", (list(liked),))
+                          WHERE s.tconst = ANY(%s)""",
+        (list(liked),),
+    )
     if not seeds:
         raise UserError("Unknown film: pick one from the suggestions.")
     rows = db().fetch(query, params)
     seed_cards = dbc.Row([dbc.Col(title_card(s), md=3) for s in seeds], className="g-2")
     if not rows:
-        return seed_cards, alert("No recommendation for this choice: the film may have too few "
-                                 "votes, or the filters exclude every candidate.", "info")
-    cards = dbc.Row([dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
-                    className="g-2", id="rec-cards")
+        return seed_cards, alert(
+            "No recommendation for this choice: the film may have too few "
+            "votes, or the filters exclude every candidate.",
+            "info",
+        )
+    cards = dbc.Row(
+        [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+        className="g-2",
+        id="rec-cards",
+    )
     return seed_cards, cards
 
 
-@callback(Output("rec-seed", "children"), Output("rec-results", "children"),
-          Input("liked", "value"), Input("rec-types", "value"), Input("rec-years", "value"),
-          Input("rec-min-votes", "value"))
+@callback(
+    Output("rec-seed", "children"),
+    Output("rec-results", "children"),
+    Input("liked", "value"),
+    Input("rec-types", "value"),
+    Input("rec-years", "value"),
+    Input("rec-min-votes", "value"),
+)
 @safe(None)
 def update_recommendations(liked, types, years, min_votes):
     return recommendations(liked, types, years, min_votes)
