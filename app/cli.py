@@ -227,7 +227,8 @@ def bench_app() -> None:
 @cli.command()
 @click.option("--debug", is_flag=True, help="Dash debug mode (never in production).")
 def serve(debug: bool) -> None:
-    """The web app on $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050)."""
+    """The web app on $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050), served by
+    waitress with $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool)."""
     import os
 
     from app.web import create_app
@@ -237,7 +238,13 @@ def serve(debug: bool) -> None:
     _url()  # starts the embedded server if needed
     app = create_app()
     click.echo(f"Netfloox is serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    app.run(host=host, port=port, debug=debug)
+    if debug:
+        app.run(host=host, port=port, debug=True)  # Dash's development server, reloads
+        return
+    from waitress import serve as serve_wsgi
+
+    threads = int(os.environ.get("NETFLOOX_WEB_THREADS", "8"))
+    serve_wsgi(app.server, host=host, port=port, threads=threads)
 
 
 @cli.command()

@@ -9,14 +9,18 @@ DROP MATERIALIZED VIEW IF EXISTS analytics.rating_profile CASCADE;
 
 -- One row per named title that is not an episode: the dimensions every chart filters on.
 CREATE MATERIALIZED VIEW analytics.title_facts AS
+WITH genres AS (
+    SELECT tg.title_id, array_agg(g.name ORDER BY tg.position) AS genres
+    FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
+    GROUP BY tg.title_id
+)
 SELECT t.title_id, t.tconst, t.primary_title, tt.name AS title_type, t.start_year,
        t.runtime_minutes, t.is_adult, r.average_rating, r.num_votes,
-       coalesce((SELECT array_agg(g.name ORDER BY tg.position) FROM catalog.title_genre tg
-                 JOIN catalog.genre g USING (genre_id) WHERE tg.title_id = t.title_id), '{}')
-           AS genres
+       coalesce(g.genres, '{}') AS genres
 FROM catalog.title t
 JOIN catalog.title_type tt USING (title_type_id)
 LEFT JOIN catalog.rating r USING (title_id)
+LEFT JOIN genres g USING (title_id)
 WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode';
 CREATE UNIQUE INDEX title_facts_pk ON analytics.title_facts (title_id);
 CREATE INDEX title_facts_type_year ON analytics.title_facts (title_type, start_year);
@@ -75,23 +79,17 @@ CREATE UNIQUE INDEX yearly_stats_pk ON analytics.yearly_stats (genre, title_type
 -- Rated titles per bucket of one dimension, per type, year and genre: 'rating' (steps of 0.5),
 -- 'runtime' (10 minutes, 240 = 240 and more), 'votes' (log10 of the votes, steps of 0.25).
 CREATE MATERIALIZED VIEW analytics.rating_profile AS
-WITH buckets AS (
-    SELECT title_type, start_year, genre, 'rating' AS dimension,
-           round(average_rating * 2) / 2 AS bucket, average_rating
-    FROM analytics.title_facts_by_genre WHERE average_rating IS NOT NULL
-    UNION ALL
-    SELECT title_type, start_year, genre, 'runtime', least(runtime_minutes / 10 * 10, 240),
-           average_rating
-    FROM analytics.title_facts_by_genre
-    WHERE average_rating IS NOT NULL AND runtime_minutes IS NOT NULL
-    UNION ALL
-    SELECT title_type, start_year, genre, 'votes', round(log(num_votes)::numeric * 4) / 4,
-           average_rating
-    FROM analytics.title_facts_by_genre WHERE average_rating IS NOT NULL AND num_votes > 0
-)
-SELECT dimension, title_type, start_year, genre, bucket, count(*)::integer AS titles,
-       sum(average_rating) AS rating_sum
-FROM buckets
-GROUP BY dimension, title_type, start_year, genre, bucket;
+SELECT b.dimension, f.title_type, f.start_year, f.genre, b.bucket, count(*)::integer AS titles,
+       sum(f.average_rating) AS rating_sum
+FROM analytics.title_facts_by_genre f
+CROSS JOIN LATERAL (VALUES
+    ('rating', round(f.average_rating * 2) / 2),
+    -- least() ignores NULLs: a missing runtime must stay NULL, not become 240
+    ('runtime', CASE WHEN f.runtime_minutes IS NOT NULL
+                     THEN least(f.runtime_minutes / 10 * 10, 240) END),
+    ('votes', CASE WHEN f.num_votes > 0 THEN round(log(f.num_votes)::numeric * 4) / 4 END)
+) b(dimension, bucket)
+WHERE f.average_rating IS NOT NULL AND b.bucket IS NOT NULL
+GROUP BY b.dimension, f.title_type, f.start_year, f.genre, b.bucket;
 CREATE INDEX rating_profile_lookup
     ON analytics.rating_profile (dimension, genre, title_type, start_year);

@@ -10,14 +10,22 @@ SELECT name FROM catalog.title_type ORDER BY name;
 -- credited first.
 DROP MATERIALIZED VIEW IF EXISTS analytics.person_search CASCADE;
 CREATE MATERIALIZED VIEW analytics.person_search AS
+WITH credits AS (
+    SELECT person_id, count(*) AS credits
+    FROM (SELECT person_id FROM catalog.principal
+          UNION ALL SELECT person_id FROM catalog.title_director
+          UNION ALL SELECT person_id FROM catalog.title_writer) c
+    GROUP BY person_id
+), professions AS (
+    SELECT pp.person_id, string_agg(f.name, ', ' ORDER BY pp.position) AS professions
+    FROM catalog.person_profession pp JOIN catalog.profession f USING (profession_id)
+    GROUP BY pp.person_id
+)
 SELECT p.person_id, p.nconst, p.primary_name, ml.unaccent_lower(p.primary_name) AS search_text,
-       (SELECT count(*) FROM catalog.principal x WHERE x.person_id = p.person_id)
-       + (SELECT count(*) FROM catalog.title_director x WHERE x.person_id = p.person_id)
-       + (SELECT count(*) FROM catalog.title_writer x WHERE x.person_id = p.person_id) AS credits,
-       (SELECT string_agg(f.name, ', ' ORDER BY pp.position) FROM catalog.person_profession pp
-        JOIN catalog.profession f USING (profession_id) WHERE pp.person_id = p.person_id)
-           AS professions
+       coalesce(c.credits, 0) AS credits, f.professions
 FROM catalog.person p
+LEFT JOIN credits c USING (person_id)
+LEFT JOIN professions f USING (person_id)
 WHERE NOT p.is_placeholder;
 CREATE INDEX person_search_trgm ON analytics.person_search USING gin (search_text gin_trgm_ops);
 

@@ -9,6 +9,7 @@ import pytest
 from app.web import create_app
 from app.web.db import Database, UserError, as_app_role, set_database
 from ml.popularity import fit, load_features, write
+from tests.factories import add_title, refresh_analytics
 from tests.test_recommend import build_catalogue
 
 SEED = "tt0000005"  # "Film 5": Action, Sci-Fi
@@ -145,6 +146,27 @@ def test_explore_genre_charts_follow_the_genre_filter(site):
     assert set(rating.data[0].y) == {8.0}  # films 3, 8, ..., 38 are all rated 5 + 3
     shares = explore.charts(["movie"], [1900, 2030], None)[2]
     assert len(shares.data) == 7  # every genre of the catalogue (7, fewer than 8)
+
+
+def test_runtime_chart_buckets_long_films_and_skips_unknown_runtimes(site, db):
+    explore, _, _ = site
+    add_title(
+        db, "tt0000901", "Epic", year=2000, runtime=300, genres=("Drama",), rating=7, votes=50
+    )
+    add_title(
+        db,
+        "tt0000902",
+        "No Runtime",
+        year=2000,
+        runtime=None,
+        genres=("Drama",),
+        rating=3,
+        votes=50,
+    )
+    refresh_analytics(db)
+    runtime = explore.charts(["movie"], [1900, 2030], None)[4].data[0]
+    counts = dict(zip(runtime.x, runtime.customdata, strict=True))
+    assert counts == {100.0: 42, 240.0: 1}  # 40 films + Amélie + Obscure at 100 min; Epic
 
 
 def test_explore_empty_filters_are_messages(site):
