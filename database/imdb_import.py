@@ -239,6 +239,7 @@ class Importer:
                     "replaced atomically by each import.'"
                 )
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
+            with self.timer("derived views"):  # analytics, ml features, api: same transaction
                 apply_repeatables(conn)
             conn.execute("DELETE FROM ops.catalog_source")
             for name, digest in digests.items():

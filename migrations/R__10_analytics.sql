@@ -28,21 +28,27 @@ CREATE INDEX title_facts_genres ON analytics.title_facts USING gin (genres);
 
 -- Track records of named people by role: films, rated films, mean rating, total votes.
 CREATE MATERIALIZED VIEW analytics.person_stats AS
-WITH credits AS (
+WITH credits AS (  -- an actor may be listed twice for one title: counted once
     SELECT person_id, title_id, 'director' AS role FROM catalog.title_director
-    UNION SELECT person_id, title_id, 'writer' FROM catalog.title_writer
-    UNION SELECT p.person_id, p.title_id, 'actor' FROM catalog.principal p
-          JOIN catalog.category c USING (category_id) WHERE c.name IN ('actor', 'actress')
+    UNION ALL
+    SELECT person_id, title_id, 'writer' FROM catalog.title_writer
+    UNION ALL
+    SELECT DISTINCT p.person_id, p.title_id, 'actor'
+    FROM catalog.principal p JOIN catalog.category c USING (category_id)
+    WHERE c.name IN ('actor', 'actress')
+      AND EXISTS (SELECT 1 FROM analytics.title_facts f WHERE f.title_id = p.title_id)
+), per_type AS (  -- aggregate before looking names up: 10x fewer rows to join
+    SELECT c.role, c.person_id, f.title_type, count(*) AS titles,
+           count(f.average_rating) AS rated_titles,
+           round(avg(f.average_rating), 2) AS average_rating, sum(f.num_votes) AS votes,
+           min(f.start_year) AS first_year, max(f.start_year) AS last_year
+    FROM credits c JOIN analytics.title_facts f USING (title_id)
+    GROUP BY c.role, c.person_id, f.title_type
 )
-SELECT c.role, p.person_id, p.nconst, p.primary_name, f.title_type,
-       count(*) AS titles, count(f.average_rating) AS rated_titles,
-       round(avg(f.average_rating), 2) AS average_rating, sum(f.num_votes) AS votes,
-       min(f.start_year) AS first_year, max(f.start_year) AS last_year
-FROM credits c
-JOIN catalog.person p USING (person_id)
-JOIN analytics.title_facts f USING (title_id)
-WHERE NOT p.is_placeholder
-GROUP BY c.role, p.person_id, p.nconst, p.primary_name, f.title_type;
+SELECT s.role, p.person_id, p.nconst, p.primary_name, s.title_type, s.titles, s.rated_titles,
+       s.average_rating, s.votes, s.first_year, s.last_year
+FROM per_type s JOIN catalog.person p USING (person_id)
+WHERE NOT p.is_placeholder;
 CREATE INDEX person_stats_role ON analytics.person_stats (role, title_type, titles DESC);
 
 -- The headline numbers.
