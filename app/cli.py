@@ -111,7 +111,9 @@ def import_cmd(source, title_types, min_votes, max_reject_rate, force) -> None:
 
 
 def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None, force=False):
-    from database.imdb_import import ImportOptions, run_import
+    from database.download import DownloadError
+    from database.imdb_import import ImportFailed, ImportOptions, run_import
+    from database.imdb_reader import ImportFileError
     from database.migrate import migrate as run_migrations
 
     url = _url()
@@ -123,7 +125,19 @@ def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None,
     )
     if max_reject_rate is not None:
         options.max_reject_rate = max_reject_rate
-    report = run_import(url, source or config.imdb_source(), options, echo=click.echo)
+    source = source or config.imdb_source()
+    try:
+        report = run_import(url, source, options, echo=click.echo)
+    except DownloadError as exc:
+        hint = "the previous catalogue is untouched"
+        if source.startswith(("http://", "https://")):
+            hint = (
+                "no network? point NETFLOOX_IMDB_SOURCE or --source at a directory holding the "
+                f"IMDb files; {hint}"
+            )
+        raise click.ClickException(f"cannot fetch the IMDb files: {exc}\n({hint})") from exc
+    except (ImportFailed, ImportFileError) as exc:
+        raise click.ClickException(f"{exc}\n(the previous catalogue is untouched)") from exc
     click.echo(report.render())
 
 

@@ -1,0 +1,60 @@
+"""The `netfloox` command as a data engineer meets it: clear errors, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import cli
+from tests.imdb_fixture import write_files
+
+
+@pytest.fixture
+def run(db_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("NETFLOOX_CACHE_DIR", str(tmp_path / "cache"))
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, list(args))
+
+    return invoke
+
+
+def catalogue_size(db) -> int:
+    return db.execute("SELECT count(*) FROM catalog.title").fetchone()[0]
+
+
+def test_import_prints_the_report_and_url_prints_the_database(run, db, db_url, tmp_path):
+    result = run("import", "--source", str(write_files(tmp_path / "imdb")))
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output and "title.basics.tsv.gz" in result.output
+    assert catalogue_size(db) > 0
+    assert run("db", "url").output.strip() == db_url
+
+
+def test_missing_basics_is_a_clear_error_and_keeps_the_catalogue(run, db, tmp_path):
+    run("import", "--source", str(write_files(tmp_path / "imdb")))
+    before = catalogue_size(db)
+    (tmp_path / "empty").mkdir()
+    result = run("import", "--source", str(tmp_path / "empty"), "--force")
+    assert result.exit_code == 1
+    assert "title.basics.tsv.gz is missing" in result.output
+    assert "previous catalogue is untouched" in result.output
+    assert "Traceback" not in result.output
+    assert catalogue_size(db) == before
+
+
+def test_unreachable_source_says_what_to_do(run, httpserver):
+    httpserver.expect_request("/title.basics.tsv.gz").respond_with_data("boom", status=500)
+    result = run("import", "--source", httpserver.url_for("/"))
+    assert result.exit_code == 1
+    assert "cannot fetch the IMDb files" in result.output
+    assert "title.basics.tsv.gz" in result.output
+    assert "NETFLOOX_IMDB_SOURCE" in result.output
+
+
+def test_a_source_that_is_neither_a_directory_nor_a_url(run, tmp_path):
+    result = run("import", "--source", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1
+    assert "nowhere: not a directory nor an http(s) URL" in result.output
+    assert "previous catalogue is untouched" in result.output
