@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 
@@ -156,7 +157,23 @@ def _train_all(ctx: click.Context) -> None:
         ctx.invoke(command)
 
 
+def _not_ready_is_an_error(command):
+    """Show ml.NotReady (nothing imported, no model) as a one-line error, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from ml import NotReady
+
+        try:
+            return command(*args, **kwargs)
+        except NotReady as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return run
+
+
 @train.command("recommender")
+@_not_ready_is_an_error
 def train_recommender() -> None:
     """Film embeddings (TF-IDF + SVD) into pgvector; swaps in atomically."""
     from database.connection import connect
@@ -168,6 +185,7 @@ def train_recommender() -> None:
 
 
 @train.command("popularity")
+@_not_ready_is_an_error
 def train_popularity() -> None:
     """Rating model (ridge pipeline) written back as coefficients; activates the new version."""
     from database.connection import connect
@@ -187,6 +205,7 @@ def evaluate() -> None:
 
 
 @evaluate.command("recommend")
+@_not_ready_is_an_error
 def eval_recommend() -> None:
     """MovieLens item-item neighbours protocol; writes docs/evaluation.md."""
     from database.connection import connect
@@ -197,6 +216,7 @@ def eval_recommend() -> None:
 
 
 @evaluate.command("popularity")
+@_not_ready_is_an_error
 def eval_popularity() -> None:
     """SQL scorer vs baselines on held-out titles; writes docs/evaluation.md."""
     from database.connection import connect

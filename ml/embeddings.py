@@ -31,6 +31,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
+from ml import NotReady
+
 log = logging.getLogger(__name__)
 
 DIM = 64  # matches vector(64) in migrations/V010
@@ -202,7 +204,7 @@ def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[i
     p = p or EmbeddingParams()
     titles = load_titles(conn)
     if len(titles) < 3:
-        raise RuntimeError("fewer than 3 recommendable titles: import the catalogue first")
+        raise NotReady("fewer than 3 recommendable titles: run `netfloox import` first")
     emb = embed(titles, load_tokens(conn), p)
     version = write(conn, emb, p)
     log.info("embedding model %s: %s titles", version, len(titles))

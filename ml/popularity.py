@@ -26,6 +26,8 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ml import NotReady
+
 log = logging.getLogger(__name__)
 
 ROLES = ("director", "writer", "actor", "producer")
@@ -195,7 +197,7 @@ def write(conn: psycopg.Connection, trained: Trained) -> int:
 def train(conn: psycopg.Connection) -> tuple[int, dict]:
     df = load_features(conn)
     if len(df) < 20:
-        raise RuntimeError("fewer than 20 rated titles with >= 20 votes: import the catalogue")
+        raise NotReady("fewer than 20 rated titles with >= 20 votes: run `netfloox import` first")
     trained = fit(df)
     version = write(conn, trained)
     log.info("popularity model %s: %s", version, trained.metrics)

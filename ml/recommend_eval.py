@@ -24,6 +24,7 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 
 from database.config import PROJECT_ROOT
+from ml import NotReady
 
 MOVIELENS = PROJECT_ROOT.parent / "shared" / "movielens"
 K = 5
@@ -135,7 +136,7 @@ def soup_recommendations(conn: psycopg.Connection, seeds: list[int]) -> dict[int
 def evaluate(conn: psycopg.Connection, parity: int = 0) -> dict[str, dict]:
     catalogue = {r[0] for r in conn.execute("SELECT title_id FROM ml.title_embedding")}
     if not catalogue:
-        raise RuntimeError("no embeddings: run `netfloox train recommender` first")
+        raise NotReady("no embeddings: run `netfloox train recommender` first")
     split = build_split(load_movielens(), parity, catalogue)
     return {
         "recommend() (shipped)": score(

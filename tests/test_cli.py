@@ -58,3 +58,10 @@ def test_a_source_that_is_neither_a_directory_nor_a_url(run, tmp_path):
     assert result.exit_code == 1
     assert "nowhere: not a directory nor an http(s) URL" in result.output
     assert "previous catalogue is untouched" in result.output
+
+
+@pytest.mark.parametrize("model", ["recommender", "popularity"])
+def test_training_an_empty_catalogue_says_to_import_first(run, model):
+    result = run("train", model)
+    assert result.exit_code == 1
+    assert "netfloox import" in result.output and "Traceback" not in result.output
