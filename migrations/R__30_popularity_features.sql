@@ -54,6 +54,10 @@ WITH total AS (
     FROM ml.popularity_credit c
     JOIN ml.popularity_title t USING (title_id)
     LEFT JOIN ml.popularity_person_stats s USING (role, person_id)
+), title_genres AS (
+    SELECT tg.title_id, array_agg(g.name ORDER BY g.name) AS genres
+    FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
+    GROUP BY tg.title_id
 ), per_role AS (
     SELECT e.title_id, e.role,
            avg((e.total_other + 3 * mu.mu) / (e.n_other + 3) - mu.mu) AS effect,
@@ -64,9 +68,7 @@ WITH total AS (
 )
 SELECT t.title_id, t.tconst, t.is_holdout, t.rating, t.num_votes, t.title_type, t.start_year,
        t.runtime_minutes, t.is_adult,
-       coalesce((SELECT array_agg(g.name ORDER BY g.name) FROM catalog.title_genre tg
-                 JOIN catalog.genre g USING (genre_id) WHERE tg.title_id = t.title_id), '{}')
-           AS genres,
+       coalesce(tg.genres, '{}') AS genres,
        coalesce(d.effect, 0) AS director_effect, coalesce(d.best, 0) AS director_best,
        coalesce(d.films, 0) AS director_films,
        coalesce(w.effect, 0) AS writer_effect, coalesce(w.best, 0) AS writer_best,
@@ -78,6 +80,7 @@ SELECT t.title_id, t.tconst, t.is_holdout, t.rating, t.num_votes, t.title_type, 
        fm.mu
 FROM ml.popularity_title t
 JOIN film_mu fm USING (title_id)
+LEFT JOIN title_genres tg ON tg.title_id = t.title_id
 LEFT JOIN per_role d ON d.title_id = t.title_id AND d.role = 'director'
 LEFT JOIN per_role w ON w.title_id = t.title_id AND w.role = 'writer'
 LEFT JOIN per_role a ON a.title_id = t.title_id AND a.role = 'actor'
