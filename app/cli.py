@@ -140,6 +140,21 @@ def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None,
     except (ImportFailed, ImportFileError) as exc:
         raise click.ClickException(f"{exc}\n(the previous catalogue is untouched)") from exc
     click.echo(report.render())
+    return report
+
+
+def models_are_current(url: str) -> bool:
+    """Both active models were trained after the last successful import."""
+    from database.connection import connect
+
+    with connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            """SELECT (SELECT max(trained_at) FROM ml.embedding_model WHERE active) > i.at,
+                      (SELECT max(trained_at) FROM ml.model WHERE active) > i.at
+               FROM (SELECT max(finished_at) AS at FROM ops.import_run
+                     WHERE status = 'succeeded') i"""
+        ).fetchone()
+    return bool(row[0] and row[1])
 
 
 # --------------------------------------------------------------------------- ml, app, bench
@@ -315,8 +330,11 @@ def screenshots(out: str, liked: str) -> None:
 @cli.command()
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""
-    _import()
-    _train_all(click.get_current_context())
+    report = _import()
+    if report.status == "unchanged" and models_are_current(_url()):
+        click.echo("catalogue unchanged, models up to date: no training (`netfloox train` forces)")
+    else:
+        _train_all(click.get_current_context())
     click.get_current_context().invoke(serve)
 
 

@@ -68,11 +68,15 @@ CREATE TYPE api.recommendation AS (
     average_rating numeric, num_votes integer, score double precision, reason text
 );
 
--- Why a candidate resembles the seed(s): shared named directors, writers, cast, then genres.
-CREATE OR REPLACE FUNCTION ml.recommend_reason(seed_ids integer[], candidate integer)
+-- Why a candidate resembles the seed(s): the clients' co-likes when they weigh most, then shared
+-- named directors, writers, cast, then genres.
+DROP FUNCTION IF EXISTS ml.recommend_reason(integer[], integer);
+CREATE OR REPLACE FUNCTION ml.recommend_reason(seed_ids integer[], candidate integer,
+                                               co_liked boolean DEFAULT false)
 RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
     SELECT coalesce(nullif(concat_ws('; ',
+        CASE WHEN co_liked THEN 'clients who liked it also liked this' END,
         (SELECT 'same director: ' || string_agg(DISTINCT p.primary_name, ', ')
          FROM catalog.title_director a JOIN catalog.title_director b USING (person_id)
          JOIN catalog.person p USING (person_id)
@@ -94,14 +98,47 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
     ), ''), 'similar profile (era, audience, popularity)')
 $$;
 
--- The shared engine of recommend() and recommend_for(): nearest neighbours of a query vector.
+-- The filters of recommend(), on the columns of one ml.title_embedding row (inlined by the
+-- planner; columns rather than the row type, which each retrain drops with its table).
+CREATE OR REPLACE FUNCTION ml.passes_filters(
+    title_id integer, series_title_id integer, title_type text, start_year smallint,
+    genres text[], num_votes integer, exclude integer[], exclude_series integer[],
+    title_types text[], year_from integer, year_to integer, genre text, min_votes integer)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT title_id <> ALL (exclude)
+       AND (series_title_id IS NULL OR series_title_id <> ALL (exclude_series))
+       AND (title_types IS NULL OR title_type = ANY (title_types))
+       AND (year_from IS NULL OR start_year >= year_from)
+       AND (year_to IS NULL OR start_year <= year_to)
+       AND (genre IS NULL OR genre = ANY (genres))
+       AND (min_votes IS NULL OR num_votes >= min_votes)
+$$;
+
+-- The shared engine of every recommend*(): the nearest films to a query vector, ranked.
+--
+-- Ranking: take the n_points nearest distinct vectors (points) that have at least one title passing
+-- the filters, by cosine distance to the query (ties by point_id); expand each to all its titles
+-- that pass; rank those by cosine + prior (ties by title_id); keep k.
+-- Where the points come from: `candidates`, the exact nearest-point lists stored at training
+-- (the seed's own list, or the union of several seeds' lists), when enough of them pass the
+-- filters; otherwise an exact scan of every point. For one seed both give the same answer by
+-- construction (its list holds its nearest points in order); `SET netfloox.exact_scan = on` forces
+-- the scan, which the tests and `make bench-recommend` compare against.
+DROP FUNCTION IF EXISTS ml.recommend_from_vector(vector, integer[], integer, text[], integer,
+                                                  integer, text, integer);
+DROP FUNCTION IF EXISTS ml.recommend_from_vector(vector, integer[], integer, text[], integer,
+                                                  integer, text, integer, integer[]);
 CREATE OR REPLACE FUNCTION ml.recommend_from_vector(
-    query vector, exclude integer[], k integer, title_types text[], year_from integer,
-    year_to integer, genre text, min_votes integer)
+    query vector, candidates integer[], exclude integer[], k integer, title_types text[],
+    year_from integer, year_to integer, genre text, min_votes integer,
+    reason_seeds integer[] DEFAULT NULL)
 RETURNS SETOF api.recommendation
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public AS $$
 DECLARE
     exclude_series integer[];
+    n_points integer := greatest(10 * k, 50);
+    points integer[];
+    content_dims constant integer := 64;
 BEGIN
     IF k IS NULL OR k < 1 OR k > 100 THEN
         RAISE EXCEPTION 'recommend: k must be between 1 and 100, got %', k
@@ -114,36 +151,69 @@ BEGIN
     SELECT array_agg(DISTINCT x) INTO exclude_series FROM (
         SELECT e.series_title_id FROM catalog.episode e WHERE e.title_id = ANY (exclude)
         UNION SELECT unnest(exclude)) s(x);
-    PERFORM set_config('hnsw.iterative_scan', 'relaxed_order', true);
-    PERFORM set_config('hnsw.ef_search', '200', true);
+    IF candidates IS NOT NULL AND current_setting('netfloox.exact_scan', true) IS DISTINCT FROM 'on'
+    THEN
+        SELECT array_agg(c.point_id ORDER BY c.distance, c.point_id) INTO points FROM (
+            SELECT p.point_id, p.embedding <=> query AS distance
+            FROM ml.title_embedding p
+            WHERE p.title_id = ANY (candidates) AND p.title_id = p.point_id
+              AND EXISTS (
+                  SELECT 1 FROM ml.title_embedding e
+                  WHERE e.point_id = p.point_id
+                    AND ml.passes_filters(e.title_id, e.series_title_id, e.title_type,
+                                          e.start_year, e.genres, e.num_votes, exclude,
+                                          exclude_series, title_types, year_from, year_to, genre,
+                                          min_votes))
+            ORDER BY distance, p.point_id LIMIT n_points) c;
+    END IF;
+    IF coalesce(cardinality(points), 0) < n_points THEN  -- not enough candidates: exact scan
+        -- every title that passes holds its point's vector: one pass over them, grouped by point
+        SELECT array_agg(c.point_id ORDER BY c.distance, c.point_id) INTO points FROM (
+            SELECT e.point_id, min(e.embedding <=> query) AS distance
+            FROM ml.title_embedding e
+            WHERE ml.passes_filters(e.title_id, e.series_title_id, e.title_type, e.start_year,
+                                    e.genres, e.num_votes, exclude, exclude_series, title_types,
+                                    year_from, year_to, genre, min_votes)
+            GROUP BY e.point_id
+            ORDER BY distance, e.point_id LIMIT n_points) c;
+    END IF;
     RETURN QUERY
-    WITH nearest AS (
-        SELECT e.title_id, 1 - (e.embedding <=> query) AS cosine, e.prior
+    WITH ranked AS (
+        SELECT e.title_id, 1 - (e.embedding <=> query) + e.prior AS score,
+               -- the collaborative block's part of the cosine, against the content block's
+               e.collaborative > 0 AND (
+                   subvector(e.embedding, content_dims + 1, content_dims)
+                   <#> subvector(query, content_dims + 1, content_dims))
+                 < (subvector(e.embedding, 1, content_dims)
+                   <#> subvector(query, 1, content_dims)) AS co_liked
         FROM ml.title_embedding e
-        WHERE e.title_id <> ALL (exclude)
-          AND (e.series_title_id IS NULL OR e.series_title_id <> ALL (exclude_series))
-          AND (title_types IS NULL OR e.title_type = ANY (title_types))
-          AND (year_from IS NULL OR e.start_year >= year_from)
-          AND (year_to IS NULL OR e.start_year <= year_to)
-          AND (genre IS NULL OR genre = ANY (e.genres))
-          AND (min_votes IS NULL OR e.num_votes >= min_votes)
-        ORDER BY e.embedding <=> query
-        LIMIT greatest(10 * k, 50)
-    ), ranked AS (
-        SELECT n.title_id, n.cosine + n.prior AS score FROM nearest n
-        ORDER BY score DESC, n.title_id LIMIT k
+        WHERE e.point_id = ANY (points)
+          AND ml.passes_filters(e.title_id, e.series_title_id, e.title_type, e.start_year,
+                                e.genres, e.num_votes, exclude, exclude_series, title_types,
+                                year_from, year_to, genre, min_votes)
+        ORDER BY score DESC, e.title_id LIMIT k
     )
     SELECT t.tconst, t.primary_title, t.start_year::integer,
            coalesce((SELECT array_agg(g.name ORDER BY tg.position)
                      FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
                      WHERE tg.title_id = t.title_id), '{}'),
            r.average_rating, r.num_votes, rk.score::double precision,
-           ml.recommend_reason(exclude, t.title_id)
+           ml.recommend_reason(coalesce(reason_seeds, exclude), t.title_id, rk.co_liked)
     FROM ranked rk
     JOIN catalog.title t ON t.title_id = rk.title_id
     LEFT JOIN catalog.rating r ON r.title_id = rk.title_id
     ORDER BY rk.score DESC, rk.title_id;
 END
+$$;
+
+-- The candidate points of a query from several films: the union of their nearest-point lists.
+CREATE OR REPLACE FUNCTION ml.neighbour_points(title_ids integer[]) RETURNS integer[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+    SELECT array_agg(DISTINCT n)
+    FROM ml.title_embedding e
+    JOIN ml.title_embedding p ON p.title_id = e.point_id
+    CROSS JOIN LATERAL unnest(p.neighbours) n
+    WHERE e.title_id = ANY (title_ids)
 $$;
 
 -- recommend('tt0133093', 5): k films for a client who liked this one.
@@ -171,7 +241,8 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY SELECT * FROM ml.recommend_from_vector(
-        seed_vector, ARRAY[seed], k, title_types, year_from, year_to, genre, min_votes);
+        seed_vector, ml.neighbour_points(ARRAY[seed]), ARRAY[seed], k, title_types, year_from,
+        year_to, genre, min_votes);
 END
 $$;
 
@@ -201,6 +272,50 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY SELECT * FROM ml.recommend_from_vector(
-        centre, seeds, k, title_types, year_from, year_to, genre, min_votes);
+        centre, ml.neighbour_points(seeds), seeds, k, title_types, year_from, year_to, genre,
+        min_votes);
 END
+$$;
+
+
+-- recommend_for_client(42, 5): for a client of the service's rating log, films they have not
+-- rated, near the mean vector of the films they rated at or above their own average.
+-- Errors: unknown client (no_data_found), k outside 1..100.
+CREATE OR REPLACE FUNCTION api.recommend_for_client(client_id integer, k integer DEFAULT 5)
+RETURNS SETOF api.recommendation
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    rated integer[];
+    liked integer[];
+    centre vector;
+BEGIN
+    SELECT array_agg(r.title_id),
+           array_agg(r.title_id) FILTER (WHERE r.rating >= (
+               SELECT avg(x.rating) FROM clientlog.rating x
+               WHERE x.client_id = recommend_for_client.client_id))
+      INTO rated, liked
+    FROM clientlog.rating r WHERE r.client_id = recommend_for_client.client_id;
+    IF rated IS NULL THEN
+        RAISE EXCEPTION 'recommend_for_client: unknown client %', recommend_for_client.client_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'clients are those of the rating log (netfloox import ratings)';
+    END IF;
+    SELECT avg(e.embedding) INTO centre FROM ml.title_embedding e WHERE e.title_id = ANY (liked);
+    IF centre IS NULL THEN
+        RAISE NOTICE 'recommend_for_client: none of the films client % liked has an embedding',
+            recommend_for_client.client_id;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT * FROM ml.recommend_from_vector(
+        centre, ml.neighbour_points(liked), rated, k, NULL, NULL, NULL, NULL, NULL, liked);
+END
+$$;
+
+-- clients(): the clients of the rating log, for pickers (how many films each rated). A function,
+-- not a view: each log import swaps clientlog.rating, which a view would pin.
+CREATE OR REPLACE FUNCTION api.clients()
+RETURNS TABLE (client_id integer, ratings bigint, mean_rating numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT r.client_id, count(*), round(avg(r.rating)::numeric, 2)
+    FROM clientlog.rating r GROUP BY r.client_id ORDER BY r.client_id
 $$;

@@ -1,10 +1,23 @@
-"""Film embeddings for the recommender: content tokens -> TF-IDF -> truncated SVD -> unit vectors.
+"""Film embeddings for the recommender: a content block and a collaborative block, unit vectors.
+
+Content: tokens -> TF-IDF -> truncated SVD -> unit vectors (64 dimensions).
 
 Tokens come from SQL (``ml.title_token``: genres, directors, writers, billed cast, producers,
 composers, akas regions/languages) plus structural ones added here (decade, type, runtime band,
 rating band, popularity band). People weigh by role and billing; TF-IDF then down-weights the
 common tokens, SVD folds co-occurring people and genres into 64 dimensions, and the vectors are
 L2-normalised so that pgvector's cosine distance ranks them.
+
+Collaborative (``ml.collaborative``, 64 dimensions): when the service's client rating log is loaded,
+films its clients liked get co-like vectors. The stored vector is ``[c_i * content, w_i * collab]``
+with ``w_i = sqrt(collaborative_share)`` for a film with likes (0 without) and
+``c_i = sqrt(1 - w_i^2)``, so it stays a unit vector and the cosine of two films is
+``c_i c_j cos_content + w_i w_j cos_collab``: two films with a rating history meet mostly through
+their clients, every other pair through content alone (scaled, which leaves its order unchanged).
+
+Distinct vectors only are indexed: each vector's representative is the smallest ``title_id`` that
+has it (``point_id``), and the HNSW index is partial (``WHERE title_id = point_id``) —
+identical vectors are sinks in an HNSW graph (docs/recommender.md).
 
 ``recommend()`` ranks by ``cosine + prior``: the prior (stored per title) is
 ``popularity_weight * log10(votes)/log10(max votes) + quality_weight * (bayes - C)/10`` with the
@@ -32,15 +45,22 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from ml import NotReady
+from ml.collaborative import ItemVectors, train_item_vectors
+from ml.neighbours import nearest
 
 log = logging.getLogger(__name__)
 
-DIM = 64  # matches vector(64) in migrations/V010
+CONTENT_DIM = 64
+COLLAB_DIM = 64
+DIM = CONTENT_DIM + COLLAB_DIM  # matches vector(128) in migrations/V011
 
 
 @dataclass
 class EmbeddingParams:
-    dim: int = DIM
+    dim: int = CONTENT_DIM
+    collab_dim: int = COLLAB_DIM
+    collaborative_share: float = 0.7  # w^2: share of the cosine given to the co-likes
+    like_threshold: float = 4.0  # a client "liked" a film rated at least this (MovieLens stars)
     popularity_weight: float = 0.3
     quality_weight: float = 0.1
     bayes_m: float = 1000.0  # votes of "confidence" in the Bayesian average
@@ -50,10 +70,11 @@ class EmbeddingParams:
 
 @dataclass
 class Embeddings:
-    title_ids: np.ndarray  # int, one per row
-    vectors: np.ndarray  # float32, unit rows
+    title_ids: np.ndarray  # int, one per row, sorted
+    vectors: np.ndarray  # float32, unit rows (content block, then collaborative block)
     titles: pd.DataFrame  # recommendable_title rows, same order
     prior: np.ndarray  # float32
+    collaborative: np.ndarray  # float32, w_i^2 per row (0: content only)
 
 
 def load_titles(conn: psycopg.Connection) -> pd.DataFrame:
@@ -105,7 +126,8 @@ def prior(titles: pd.DataFrame, p: EmbeddingParams) -> np.ndarray:
     )
 
 
-def embed(titles: pd.DataFrame, tokens: pd.DataFrame, p: EmbeddingParams) -> Embeddings:
+def content_vectors(titles: pd.DataFrame, tokens: pd.DataFrame, p: EmbeddingParams) -> np.ndarray:
+    """The content block: unit rows of ``p.dim`` dimensions."""
     tokens = pd.concat([tokens, structural_tokens(titles, p.structure_weight)], ignore_index=True)
     row_of = pd.Series(np.arange(len(titles)), index=titles["title_id"])
     codes, vocabulary = pd.factorize(tokens["token"])
@@ -115,15 +137,68 @@ def embed(titles: pd.DataFrame, tokens: pd.DataFrame, p: EmbeddingParams) -> Emb
     )
     tfidf = TfidfTransformer(sublinear_tf=False).fit_transform(counts)
     dim = min(p.dim, min(tfidf.shape) - 1)
-    reduced = TruncatedSVD(n_components=dim, random_state=p.seed).fit_transform(tfidf)
+    svd = TruncatedSVD(n_components=dim, random_state=p.seed).fit(tfidf)
+    # Titles with identical tokens (same genres, decade... and no known people: thousands of them)
+    # must get bit-identical vectors, so that they share one indexed point: project each distinct
+    # row once (fit_transform's U*Sigma would differ between them by rounding noise).
+    first, inverse = _distinct_rows(tfidf)
+    reduced = np.asarray(svd.transform(tfidf[first]))[inverse]
     if dim < p.dim:  # tiny catalogues (tests): pad to the column's dimension
         reduced = np.hstack([reduced, np.zeros((len(titles), p.dim - dim))])
-    vectors = normalize(reduced).astype(np.float32)
-    return Embeddings(titles["title_id"].to_numpy(), vectors, titles, prior(titles, p))
+    return normalize(reduced).astype(np.float32)
+
+
+def _distinct_rows(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first row of each distinct row, the distinct row of every row)."""
+    matrix = matrix.tocsr()
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    keys = [
+        matrix.indices[a:b].tobytes() + matrix.data[a:b].tobytes()
+        for a, b in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
+    ]
+    _, first, inverse = np.unique(
+        np.array(keys, dtype=object), return_index=True, return_inverse=True
+    )
+    return first, inverse
+
+
+def blend(
+    titles: pd.DataFrame, content: np.ndarray, collab: ItemVectors, p: EmbeddingParams
+) -> Embeddings:
+    """Stack the two blocks, weighted so that each row stays a unit vector."""
+    share = np.where(collab.likes > 0, p.collaborative_share, 0.0).astype(np.float32)
+    vectors = np.hstack(
+        [content * np.sqrt(1 - share)[:, None], collab.vectors * np.sqrt(share)[:, None]]
+    ).astype(np.float32)
+    return Embeddings(titles["title_id"].to_numpy(), vectors, titles, prior(titles, p), share)
 
 
 def _vector_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
+
+
+def point_neighbours(title_ids: np.ndarray, points: np.ndarray, texts: list[str]) -> dict[int, str]:
+    """Each representative's exact nearest points, as PostgreSQL array text, computed on the
+    vectors as stored (parsed back from their text, so that SQL's cosine ranks them alike)."""
+    reps = np.flatnonzero(title_ids == points)
+    stored = np.array(",".join(texts[i][1:-1] for i in reps).split(","), dtype=np.float32).reshape(
+        len(reps), -1
+    )
+    stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
+    lists = title_ids[reps][nearest(stored)]
+    return {
+        int(title_ids[r]): "{" + ",".join(map(str, row)) + "}"
+        for r, row in zip(reps, lists.tolist(), strict=True)
+    }
+
+
+def point_ids(title_ids: np.ndarray, texts: list[str]) -> np.ndarray:
+    """For each row, the smallest title_id whose stored vector (its text) is identical."""
+    first: dict[str, int] = {}
+    for tid, text in zip(title_ids.tolist(), texts, strict=True):
+        first[text] = min(first.get(text, tid), tid)
+    return np.array([first[t] for t in texts], dtype=np.int64)
 
 
 def write(
@@ -138,44 +213,49 @@ def write(
         )
         (version,) = conn.execute(
             """INSERT INTO ml.embedding_model (method, dim, n_titles, params, metrics)
-               VALUES ('tfidf-svd', %s, %s, %s, %s) RETURNING version""",
-            (p.dim, len(emb.title_ids), json.dumps(asdict(p)), json.dumps(metrics or {})),
+               VALUES (%s, %s, %s, %s, %s) RETURNING version""",
+            (
+                "tfidf-svd + co-likes" if emb.collaborative.any() else "tfidf-svd",
+                DIM,
+                len(emb.title_ids),
+                json.dumps(asdict(p)),
+                json.dumps(metrics or {}),
+            ),
         ).fetchone()
+        texts = [_vector_text(v) for v in emb.vectors]
+        points = point_ids(emb.title_ids, texts)
+        neighbours = point_neighbours(emb.title_ids, points, texts)
         buf = io.StringIO()
         t = emb.titles
         for i in range(len(t)):
             genres = "{" + ",".join('"' + g + '"' for g in t["genres"].iat[i]) + "}"
             year = t["start_year"].iat[i]
             series = t["series_title_id"].iat[i]
-            buf.write(
-                "\t".join(
-                    [
-                        str(int(emb.title_ids[i])),
-                        str(version),
-                        t["title_type"].iat[i],
-                        "\\N" if pd.isna(year) else str(int(year)),
-                        str(int(t["num_votes"].iat[i])),
-                        genres,
-                        "\\N" if pd.isna(series) else str(int(series)),
-                        f"{emb.prior[i]:.6g}",
-                        _vector_text(emb.vectors[i]),
-                    ]
-                )
-                + "\n"
-            )
+            fields = [
+                str(int(emb.title_ids[i])),
+                str(version),
+                t["title_type"].iat[i],
+                "\\N" if pd.isna(year) else str(int(year)),
+                str(int(t["num_votes"].iat[i])),
+                genres,
+                "\\N" if pd.isna(series) else str(int(series)),
+                f"{emb.prior[i]:.6g}",
+                str(int(points[i])),
+                f"{emb.collaborative[i]:.6g}",
+                neighbours.get(int(emb.title_ids[i]), "\\N"),
+                texts[i],
+            ]
+            buf.write("\t".join(fields) + "\n")
         with conn.cursor().copy(
-            "COPY ml.title_embedding_next (title_id, version, title_type,"
-            " start_year, num_votes, genres, series_title_id, prior,"
-            " embedding) FROM STDIN"
+            "COPY ml.title_embedding_next (title_id, version, title_type, start_year, num_votes,"
+            " genres, series_title_id, prior, point_id, collaborative, neighbours, embedding)"
+            " FROM STDIN"
         ) as copy:
             copy.write(buf.getvalue())
     indexes = conn.execute("""SELECT indexname, indexdef FROM pg_indexes
                               WHERE schemaname = 'ml' AND tablename = 'title_embedding'""")
     indexes = indexes.fetchall()
     conn.execute("SET maintenance_work_mem = '1GB'")
-    # A parallel HNSW build gave a broken graph here (embedded pgvector 0.8.6: the nearest
-    # neighbour of a stored vector was not itself, recall ~0); serial builds are exact.
-    conn.execute("SET max_parallel_maintenance_workers = 0")
     for name, definition in indexes:  # built after the load: much faster than row by row
         conn.execute(
             definition.replace(
@@ -205,7 +285,11 @@ def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[i
     titles = load_titles(conn)
     if len(titles) < 3:
         raise NotReady("fewer than 3 recommendable titles: run `netfloox import` first")
-    emb = embed(titles, load_tokens(conn), p)
-    version = write(conn, emb, p)
-    log.info("embedding model %s: %s titles", version, len(titles))
+    content = content_vectors(titles, load_tokens(conn), p)
+    title_ids = titles["title_id"].to_numpy()
+    collab = train_item_vectors(conn, title_ids, p.collab_dim, p.like_threshold, p.seed)
+    emb = blend(titles, content, collab, p)
+    metrics = {"titles_with_likes": int((collab.likes > 0).sum()), "clients": collab.clients}
+    version = write(conn, emb, p, metrics)
+    log.info("embedding model %s: %s titles, %s", version, len(titles), metrics)
     return version, len(titles)

@@ -65,3 +65,18 @@ def test_training_an_empty_catalogue_says_to_import_first(run, model):
     result = run("train", model)
     assert result.exit_code == 1
     assert "netfloox import" in result.output and "Traceback" not in result.output
+
+
+def test_models_are_current_only_when_trained_after_the_last_import(run, db, db_url, tmp_path):
+    from app.cli import models_are_current
+
+    source = str(write_files(tmp_path / "imdb"))
+    assert run("import", "--source", source).exit_code == 0
+    assert not models_are_current(db_url)
+    assert run("train", "recommender").exit_code == 0
+    assert not models_are_current(db_url)  # no rating model yet
+    # (the fixture is too small to train one: register an empty active version instead)
+    db.execute("INSERT INTO ml.model (active) VALUES (true)")
+    assert models_are_current(db_url)
+    assert run("import", "--source", source, "--force").exit_code == 0
+    assert not models_are_current(db_url)  # a newer catalogue than the models
