@@ -88,7 +88,7 @@ def migrate() -> None:
 
 
 # --------------------------------------------------------------------------- import
-@cli.command("import")
+@cli.group("import", invoke_without_command=True)
 @click.option(
     "--source",
     default=None,
@@ -106,9 +106,45 @@ def migrate() -> None:
     help="Fail when a file rejects more than this share of its lines (default 0.001).",
 )
 @click.option("--force", is_flag=True, help="Re-import even if the files did not change.")
-def import_cmd(source, title_types, min_votes, max_reject_rate, force) -> None:
-    """Download (or read) the IMDb files and replace the catalogue atomically."""
-    _import(source, title_types, min_votes, max_reject_rate, force)
+@click.pass_context
+def import_cmd(ctx, source, title_types, min_votes, max_reject_rate, force) -> None:
+    """Download (or read) the IMDb files and replace the catalogue atomically
+    (`netfloox import ratings` loads the client rating log instead)."""
+    if ctx.invoked_subcommand is None:
+        _import(source, title_types, min_votes, max_reject_rate, force)
+
+
+@import_cmd.command("ratings")
+@click.option(
+    "--source",
+    default=None,
+    help="Directory or base URL holding ratings.csv and links.csv (MovieLens format; "
+    "default: $NETFLOOX_RATINGS_SOURCE).",
+)
+@click.option("--force", is_flag=True, help="Re-load even if the files did not change.")
+def import_ratings(source: str | None, force: bool) -> None:
+    """Load the service's client rating log and replace the previous one atomically."""
+    _import_ratings(source, force)
+
+
+def _import_ratings(source: str | None = None, force: bool = False):
+    from database.download import DownloadError
+    from database.migrate import migrate as run_migrations
+    from database.ratings_import import RatingImportError, run_ratings_import
+
+    source = source or config.ratings_source()
+    if not source:
+        raise click.ClickException(
+            "no rating log: give --source DIR|URL or set NETFLOOX_RATINGS_SOURCE"
+        )
+    url = _url()
+    run_migrations(url)
+    try:
+        report = run_ratings_import(url, source, force=force, echo=click.echo)
+    except (DownloadError, RatingImportError) as exc:
+        raise click.ClickException(f"{exc}\n(the previous rating log is untouched)") from exc
+    click.echo(report.render())
+    return report
 
 
 def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None, force=False):
@@ -144,15 +180,18 @@ def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None,
 
 
 def models_are_current(url: str) -> bool:
-    """Both active models were trained after the last successful import."""
+    """Both active models were trained after the last successful import (catalogue or log)."""
     from database.connection import connect
 
     with connect(url, autocommit=True) as conn:
         row = conn.execute(
             """SELECT (SELECT max(trained_at) FROM ml.embedding_model WHERE active) > i.at,
                       (SELECT max(trained_at) FROM ml.model WHERE active) > i.at
-               FROM (SELECT max(finished_at) AS at FROM ops.import_run
-                     WHERE status = 'succeeded') i"""
+               FROM (SELECT greatest(
+                         (SELECT max(finished_at) FROM ops.import_run
+                          WHERE status = 'succeeded'),
+                         (SELECT max(finished_at) FROM ops.rating_import_run
+                          WHERE status = 'succeeded')) AS at) i"""
         ).fetchone()
     return bool(row[0] and row[1])
 
@@ -331,6 +370,8 @@ def screenshots(out: str, liked: str) -> None:
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""
     report = _import()
+    if config.ratings_source():
+        _import_ratings()
     if report.status == "unchanged" and models_are_current(_url()):
         click.echo("catalogue unchanged, models up to date: no training (`netfloox train` forces)")
     else:

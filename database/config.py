@@ -43,5 +43,10 @@ def imdb_source() -> str:
     return os.environ.get("NETFLOOX_IMDB_SOURCE") or IMDB_DEFAULT_SOURCE
 
 
+def ratings_source() -> str | None:
+    """Where the service's client rating log is (MovieLens format); none by default."""
+    return os.environ.get("NETFLOOX_RATINGS_SOURCE") or None
+
+
 def import_workers() -> int:
     return max(1, int(os.environ.get("NETFLOOX_IMPORT_WORKERS", "2")))

@@ -95,7 +95,7 @@ def _download(url: str, target: Path, echo: Callable[[str], None]) -> str:
     if total is not None and received != total:
         part.unlink(missing_ok=True)
         raise DownloadError(f"{url}: incomplete download, {received} of {total} bytes")
-    if not _gzip_is_complete(part):
+    if target.name.endswith(".gz") and not _gzip_is_complete(part):
         part.unlink(missing_ok=True)
         raise DownloadError(f"{url}: the downloaded file is not a complete gzip stream")
     os.replace(part, target)
