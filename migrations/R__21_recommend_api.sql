@@ -2,22 +2,53 @@
 -- Ranking (docs/recommender.md): score = cosine(seed, candidate) + candidate prior, among the
 -- nearest neighbours found by the HNSW index (pgvector iterative scan, so filters still return k).
 
+-- The key a title is matched exactly on: unaccented, lower case, punctuation folded to spaces,
+-- without a leading article ("The Godfather" and "godfather" share the key "godfather").
+CREATE OR REPLACE FUNCTION ml.title_key(title text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT regexp_replace(
+        btrim(regexp_replace(ml.unaccent_lower(title), '[^[:alnum:]]+', ' ', 'g')),
+        '^(the|a|an|le|la|les|l|el|los|las|il|lo|gli|der|die|das|den|de|het|o|os|as) ', '')
+$$;
+
 -- Search support: one row per searchable title with its normalised names (primary, original and
--- alternative titles), trigram-indexed.
+-- alternative titles, trigram-indexed) and their exact-match keys.
 DROP MATERIALIZED VIEW IF EXISTS analytics.title_search CASCADE;
 CREATE MATERIALIZED VIEW analytics.title_search AS
 SELECT t.title_id, t.tconst, t.primary_title, t.original_title, tt.name AS title_type,
        t.start_year, coalesce(r.num_votes, 0) AS num_votes, r.average_rating,
        ml.unaccent_lower(concat_ws(' | ', t.primary_title,
-           nullif(t.original_title, t.primary_title),
-           (SELECT string_agg(DISTINCT a.title, ' | ') FROM catalog.aka a
-            WHERE a.title_id = t.title_id AND a.title <> t.primary_title))) AS search_text
+           nullif(t.original_title, t.primary_title), a.akas)) AS search_text,
+       array_remove(ARRAY[ml.title_key(t.primary_title), ml.title_key(t.original_title)]
+                    || coalesce(a.keys, '{}'), NULL) AS title_keys
 FROM catalog.title t
 JOIN catalog.title_type tt USING (title_type_id)
 LEFT JOIN catalog.rating r USING (title_id)
+LEFT JOIN LATERAL (
+    SELECT string_agg(DISTINCT x.title, ' | ') AS akas,
+           array_agg(DISTINCT ml.title_key(x.title)) AS keys
+    FROM catalog.aka x WHERE x.title_id = t.title_id AND x.title <> t.primary_title) a ON true
 WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode';
 CREATE UNIQUE INDEX title_search_pk ON analytics.title_search (title_id);
 CREATE INDEX title_search_trgm ON analytics.title_search USING gin (search_text gin_trgm_ops);
+-- The titles most searches are after: a short query ("the m") matches a third of the catalogue,
+-- and checking every match costs more than ranking them; the popular ones are checked first.
+CREATE INDEX title_search_popular_trgm ON analytics.title_search
+    USING gin (search_text gin_trgm_ops) WHERE num_votes >= 1000;
+CREATE INDEX title_search_keys ON analytics.title_search USING gin (title_keys);
+
+-- How well a search matches a name, with the name's audience: the shared ranking of
+-- search_titles and search_people. Match quality (trigram word similarity, 0..1), plus 0.2 for an
+-- exact match (the typed key is one of the keys), plus 0.1 per factor of ten of votes — so
+-- among equally good matches the famous one comes first, and a typo of a famous title still beats
+-- an exact obscure one only when the typo is small.
+CREATE OR REPLACE FUNCTION ml.search_score(query text, search_text text, typed_key text,
+                                           keys text[], votes bigint)
+RETURNS real LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (word_similarity(query, search_text)
+            + CASE WHEN typed_key = ANY (keys) THEN 0.2 ELSE 0 END
+            + 0.1 * log(1 + greatest(votes, 0)))::real
+$$;
 
 -- The checked, normalised text of a search (NULL: too short to search), shared by
 -- search_titles and search_people: k between 1 and 100, accents and case ignored.
@@ -35,14 +66,19 @@ END
 $$;
 
 -- search_titles('matrx'): titles as a person types them: accents and case ignored, typos
--- tolerated (trigram word similarity), primary, original and alternative titles; best match
--- first, the most voted first among equal matches. An empty query returns nothing.
+-- tolerated (trigram word similarity), primary, original and alternative titles; ranked by match
+-- quality and popularity together (ml.search_score): `godfather` gives The Godfather (1972) before
+-- Godfather of Harlem. Titles with 1,000 votes or more and exact title matches are ranked first;
+-- the rest of the catalogue fills the list when they are fewer than k. An empty query returns
+-- nothing.
 CREATE OR REPLACE FUNCTION api.search_titles(query text, k integer DEFAULT 10)
 RETURNS TABLE (tconst text, primary_title text, original_title text, title_type text,
                start_year integer, average_rating numeric, num_votes integer, similarity real)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     q text := ml.search_query('search_titles', query, k);
+    typed_key text := ml.title_key(query);
+    found integer;
 BEGIN
     IF q IS NULL THEN
         RETURN;
@@ -52,11 +88,22 @@ BEGIN
     SELECT s.tconst, s.primary_title, s.original_title, s.title_type, s.start_year::integer,
            s.average_rating, s.num_votes, word_similarity(q, s.search_text) AS sim
     FROM analytics.title_search s
-    WHERE q <% s.search_text OR s.search_text LIKE q || '%'
-    ORDER BY (s.search_text LIKE q || '%') DESC,
-             round(word_similarity(q, s.search_text)::numeric, 1) DESC,
+    WHERE (s.num_votes >= 1000 AND q <% s.search_text) OR s.title_keys @> ARRAY[typed_key]
+    ORDER BY ml.search_score(q, s.search_text, typed_key, s.title_keys, s.num_votes) DESC,
              s.num_votes DESC, s.title_id
     LIMIT k;
+    GET DIAGNOSTICS found = ROW_COUNT;
+    IF found < k THEN
+        RETURN QUERY
+        SELECT s.tconst, s.primary_title, s.original_title, s.title_type, s.start_year::integer,
+               s.average_rating, s.num_votes, word_similarity(q, s.search_text) AS sim
+        FROM analytics.title_search s
+        WHERE s.num_votes < 1000 AND q <% s.search_text
+          AND NOT s.title_keys @> ARRAY[typed_key]
+        ORDER BY ml.search_score(q, s.search_text, typed_key, s.title_keys, s.num_votes) DESC,
+                 s.num_votes DESC, s.title_id
+        LIMIT k - found;
+    END IF;
 END
 $$;
 

@@ -6,35 +6,59 @@ SELECT name FROM catalog.genre ORDER BY name;
 CREATE OR REPLACE VIEW api.title_types AS
 SELECT name FROM catalog.title_type ORDER BY name;
 
--- search_people('spielb', 10): named people as one types (accents, case, typos), the most
--- credited first.
+-- The people search index: named people with their credits per role and the votes of the titles
+-- they are credited on (their audience), for ranking.
 DROP MATERIALIZED VIEW IF EXISTS analytics.person_search CASCADE;
 CREATE MATERIALIZED VIEW analytics.person_search AS
-WITH credits AS (
-    SELECT person_id, count(*) AS credits
-    FROM (SELECT person_id FROM catalog.principal
-          UNION ALL SELECT person_id FROM catalog.title_director
-          UNION ALL SELECT person_id FROM catalog.title_writer) c
-    GROUP BY person_id
+WITH credit AS (
+    SELECT p.person_id, p.title_id,
+           CASE c.name WHEN 'actress' THEN 'actor' WHEN 'self' THEN 'actor' ELSE c.name END AS role
+    FROM catalog.principal p JOIN catalog.category c USING (category_id)
+    UNION ALL SELECT person_id, title_id, 'director' FROM catalog.title_director
+    UNION ALL SELECT person_id, title_id, 'writer' FROM catalog.title_writer
+), credits AS (
+    SELECT x.person_id, count(*) AS credits,
+           count(*) FILTER (WHERE x.role = 'director') AS directed,
+           count(*) FILTER (WHERE x.role = 'writer') AS written,
+           count(*) FILTER (WHERE x.role = 'actor') AS acted,
+           count(*) FILTER (WHERE x.role = 'producer') AS produced,
+           sum(coalesce(r.num_votes, 0)) AS votes
+    FROM credit x LEFT JOIN catalog.rating r USING (title_id)
+    GROUP BY x.person_id
 ), professions AS (
     SELECT pp.person_id, string_agg(f.name, ', ' ORDER BY pp.position) AS professions
     FROM catalog.person_profession pp JOIN catalog.profession f USING (profession_id)
     GROUP BY pp.person_id
 )
 SELECT p.person_id, p.nconst, p.primary_name, ml.unaccent_lower(p.primary_name) AS search_text,
-       coalesce(c.credits, 0) AS credits, f.professions
+       ARRAY[ml.title_key(p.primary_name),
+             regexp_replace(ml.title_key(p.primary_name), '^.* ', '')] AS name_keys,
+       coalesce(c.credits, 0) AS credits, coalesce(c.directed, 0) AS directed,
+       coalesce(c.written, 0) AS written, coalesce(c.acted, 0) AS acted,
+       coalesce(c.produced, 0) AS produced, coalesce(c.votes, 0) AS votes, f.professions
 FROM catalog.person p
 LEFT JOIN credits c USING (person_id)
 LEFT JOIN professions f USING (person_id)
 WHERE NOT p.is_placeholder;
 CREATE INDEX person_search_trgm ON analytics.person_search USING gin (search_text gin_trgm_ops);
 
-CREATE OR REPLACE FUNCTION api.search_people(query text, k integer DEFAULT 10)
+-- search_people('nolan', 10): named people as one types (accents, case, typos; full name or
+-- surname), ranked by match quality and audience together (ml.search_score): `nolan` gives
+-- Christopher Nolan first. With a role ('director', 'writer', 'actor', 'producer'), people
+-- credited in that role come first (the pickers of the Predict page).
+DROP FUNCTION IF EXISTS api.search_people(text, integer);
+CREATE OR REPLACE FUNCTION api.search_people(query text, k integer DEFAULT 10,
+                                             role text DEFAULT NULL)
 RETURNS TABLE (nconst text, primary_name text, professions text, credits bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     q text := ml.search_query('search_people', query, k);
+    typed_key text := ml.title_key(query);
 BEGIN
+    IF role IS NOT NULL AND role NOT IN ('director', 'writer', 'actor', 'producer') THEN
+        RAISE EXCEPTION 'search_people: role must be director, writer, actor or producer, got %',
+            role USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF q IS NULL THEN
         RETURN;
     END IF;
@@ -42,9 +66,12 @@ BEGIN
     RETURN QUERY
     SELECT s.nconst, s.primary_name, s.professions, s.credits
     FROM analytics.person_search s
-    WHERE q <% s.search_text OR s.search_text LIKE q || '%'
-    ORDER BY (s.search_text LIKE q || '%') DESC,
-             round(word_similarity(q, s.search_text)::numeric, 1) DESC, s.credits DESC, s.nconst
+    WHERE q <% s.search_text
+    ORDER BY CASE role WHEN 'director' THEN s.directed WHEN 'writer' THEN s.written
+                       WHEN 'actor' THEN s.acted WHEN 'producer' THEN s.produced
+                       ELSE 1 END > 0 DESC,
+             ml.search_score(q, s.search_text, typed_key, s.name_keys, s.votes) DESC,
+             s.credits DESC, s.nconst
     LIMIT k;
 END
 $$;

@@ -53,7 +53,7 @@ def _cases() -> dict[str, Callable[[], object]]:
         "Predict: rating + explanation": lambda: predict.update_prediction(
             1, "movie", 2026, 110, ["Drama", "Crime"], [director], [], [], []
         ),
-        "Predict: people search": lambda: predict.update_people_options("spiel", None),
+        "Predict: people search": lambda: predict.update_people_options("spiel", None, "directors"),
     }
 
 

@@ -129,14 +129,17 @@ def picker_options(
     chosen_sql: str,
     search_sql: str,
     option: Callable[[dict], dict],
+    search_args: tuple = (),
 ) -> list[dict]:
     """Options of a search-as-you-type dropdown: the chosen values (``chosen_sql`` takes their
-    ids) then what matches the text typed, from 2 characters (``search_sql`` takes the text).
-    Dash drops chosen values whose option disappears, hence the first query."""
+    ids) then what matches the text typed, from 2 characters (``search_sql`` takes the text, then
+    ``search_args``). Dash drops chosen values whose option disappears, hence the first query."""
     chosen = list(selected or ())
     options = [option(r) for r in db().fetch(chosen_sql, (chosen,))] if chosen else []
     if search and len(search.strip()) >= 2:
         options += [
-            o for o in map(option, db().fetch(search_sql, (search,))) if o["value"] not in chosen
+            o
+            for o in map(option, db().fetch(search_sql, (search, *search_args)))
+            if o["value"] not in chosen
         ]
     return options

@@ -89,8 +89,11 @@ def layout(**_) -> html.Div:
     )
 
 
-def people_options(search: str | None, selected: list[str] | None) -> list[dict]:
-    """Picker options: the people already chosen, then those matching what is typed."""
+def people_options(
+    search: str | None, selected: list[str] | None, role: str | None = None
+) -> list[dict]:
+    """Picker options: the people already chosen, then those matching what is typed (by full
+    name or surname), people credited in ``role`` (e.g. "directors") first."""
 
     def option(r: dict) -> dict:
         professions = r.get("professions")
@@ -102,9 +105,19 @@ def people_options(search: str | None, selected: list[str] | None) -> list[dict]
         selected,
         "SELECT nconst, primary_name, professions FROM analytics.person_search "
         "WHERE nconst = ANY(%s)",
-        "SELECT * FROM api.search_people(%s, 10)",
+        "SELECT * FROM api.search_people(%s, 10, %s)",
         option,
+        (role.removesuffix("s") if role else None,),
     )
+
+
+def _picker_role() -> str | None:
+    """The role of the picker whose text changed (its pattern-matching id), inside a callback."""
+    try:
+        triggered = dash.ctx.triggered_id
+    except dash.exceptions.MissingCallbackContextException:
+        return None
+    return triggered["role"] if triggered else None
 
 
 @callback(
@@ -112,11 +125,13 @@ def people_options(search: str | None, selected: list[str] | None) -> list[dict]
     Input({"type": "people", "role": MATCH}, "search_value"),
     State({"type": "people", "role": MATCH}, "value"),
 )
-def update_people_options(search, selected):
+def update_people_options(search, selected, role: str | None = None):
     if not search and not selected:
         raise PreventUpdate
+    if role is None:
+        role = _picker_role()
     try:
-        return people_options(search, selected)
+        return people_options(search, selected, role)
     except UserError:
         return dash.no_update
 
