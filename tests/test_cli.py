@@ -80,3 +80,16 @@ def test_models_are_current_only_when_trained_after_the_last_import(run, db, db_
     assert models_are_current(db_url)
     assert run("import", "--source", source, "--force").exit_code == 0
     assert not models_are_current(db_url)  # a newer catalogue than the models
+
+
+def test_import_ratings_reports_and_missing_files_are_clear(run, tmp_path):
+    from tests.test_ratings import co_likes, write_log
+
+    folder = write_log(tmp_path / "log", co_likes())
+    result = run("import", "ratings", "--source", folder)
+    assert result.exit_code == 0, result.output
+    assert "stored 100 ratings by 40 clients" in result.output
+    (tmp_path / "empty").mkdir()
+    result = run("import", "ratings", "--source", str(tmp_path / "empty"))
+    assert result.exit_code == 1 and "ratings.csv, links.csv not found" in result.output
+    assert "previous rating log is untouched" in result.output and "Traceback" not in result.output
