@@ -46,7 +46,7 @@ from sklearn.preprocessing import normalize
 
 from ml import NotReady
 from ml.collaborative import ItemVectors, train_item_vectors
-from ml.neighbours import nearest
+from ml.neighbours import points_and_lists
 
 log = logging.getLogger(__name__)
 
@@ -178,27 +178,18 @@ def _vector_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
 
 
-def point_neighbours(title_ids: np.ndarray, points: np.ndarray, texts: list[str]) -> dict[int, str]:
-    """Each representative's exact nearest points, as PostgreSQL array text, computed on the
-    vectors as stored (parsed back from their text, so that SQL's cosine ranks them alike)."""
-    reps = np.flatnonzero(title_ids == points)
-    stored = np.array(",".join(texts[i][1:-1] for i in reps).split(","), dtype=np.float32).reshape(
-        len(reps), -1
-    )
-    stored /= np.maximum(np.linalg.norm(stored, axis=1, keepdims=True), 1e-12)
-    lists = title_ids[reps][nearest(stored)]
-    return {
-        int(title_ids[r]): "{" + ",".join(map(str, row)) + "}"
-        for r, row in zip(reps, lists.tolist(), strict=True)
+def _points(emb: Embeddings) -> tuple[list[str], np.ndarray, dict[int, str]]:
+    """Each title's vector as stored (its point's), its point_id, and each point's list of
+    nearest point_ids as PostgreSQL array text — computed on the vectors as stored (parsed back
+    from their text), so that SQL's cosine ranks them alike."""
+    texts = [_vector_text(v) for v in emb.vectors]
+    stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
+    point_row, lists = points_and_lists(stored.reshape(len(texts), -1))
+    neighbours = {
+        int(emb.title_ids[row]): "{" + ",".join(map(str, emb.title_ids[near])) + "}"
+        for row, near in lists.items()
     }
-
-
-def point_ids(title_ids: np.ndarray, texts: list[str]) -> np.ndarray:
-    """For each row, the smallest title_id whose stored vector (its text) is identical."""
-    first: dict[str, int] = {}
-    for tid, text in zip(title_ids.tolist(), texts, strict=True):
-        first[text] = min(first.get(text, tid), tid)
-    return np.array([first[t] for t in texts], dtype=np.int64)
+    return [texts[r] for r in point_row], emb.title_ids[point_row], neighbours
 
 
 def write(
@@ -222,9 +213,7 @@ def write(
                 json.dumps(metrics or {}),
             ),
         ).fetchone()
-        texts = [_vector_text(v) for v in emb.vectors]
-        points = point_ids(emb.title_ids, texts)
-        neighbours = point_neighbours(emb.title_ids, points, texts)
+        texts, points, neighbours = _points(emb)
         buf = io.StringIO()
         t = emb.titles
         for i in range(len(t)):
@@ -275,7 +264,9 @@ def write(
         conn.execute("ALTER TABLE ml.title_embedding_next RENAME TO title_embedding")
         for name, _ in indexes:
             conn.execute(f"ALTER INDEX ml.{name}_next RENAME TO {name}")
-        conn.execute("UPDATE ml.embedding_model SET active = (version = %s)", (version,))
+        # two statements: one UPDATE of both rows may meet the one-active index half-way
+        conn.execute("UPDATE ml.embedding_model SET active = false WHERE active")
+        conn.execute("UPDATE ml.embedding_model SET active = true WHERE version = %s", (version,))
     return version
 
 

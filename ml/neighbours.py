@@ -18,6 +18,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 NEIGHBOURS = 100  # per distinct vector, itself first
 BLOCK = 1024  # query rows per matrix product (BLOCK x P float32 in memory per worker)
@@ -52,3 +54,54 @@ def nearest(points: np.ndarray, n: int = NEIGHBOURS, block: int = BLOCK) -> np.n
     with ThreadPoolExecutor(WORKERS) as pool:  # numpy releases the GIL in these steps
         list(pool.map(rows_from, range(0, count, block)))
     return out
+
+
+MERGE_DISTANCE = 1e-5  # vectors closer than this (cosine distance) become one point
+MAX_ROUNDS = 5
+
+
+def _list_similarities(unit: np.ndarray, lists: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    out = np.empty(lists.shape, dtype=np.float32)
+    for start in range(0, len(lists), chunk):
+        rows = slice(start, start + chunk)
+        out[rows] = np.einsum("ij,ikj->ik", unit[rows], unit[lists[rows]])
+    return out
+
+
+def _groups(close: np.ndarray, lists: np.ndarray) -> np.ndarray:
+    """Connected groups of the rows closer than MERGE_DISTANCE: each row's group leader (the
+    group's first row). Chains may join rows up to a few MERGE_DISTANCE apart: harmless, they
+    are indistinguishable to a ranking anyway."""
+    rows = np.repeat(np.arange(len(lists)), close.sum(axis=1))
+    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, lists[close])), shape=(len(lists),) * 2)
+    _, label = connected_components(graph, directed=False)
+    first = np.full(label.max() + 1, len(lists))
+    np.minimum.at(first, label, np.arange(len(lists)))
+    return first[label]
+
+
+def points_and_lists(
+    vectors: np.ndarray, n: int = NEIGHBOURS
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Group rows into points and list each point's nearest points, exactly.
+
+    Rows whose vectors are identical, or closer than MERGE_DISTANCE (below what float32 cosine
+    resolves consistently: such rows would tie, and a list could hold an arbitrary part of the
+    tie), share a point, represented by the group's first row (rows are in title_id order).
+    Returns each row's point (a row index) and, for each point, its nearest points nearest first
+    (row indices, itself first). The caller stores every row of a point with the point's vector.
+    """
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    _, first, inverse = np.unique(unit, axis=0, return_index=True, return_inverse=True)
+    point = first[inverse.ravel()]
+    active = np.unique(point)
+    for _ in range(MAX_ROUNDS):
+        lists = nearest(unit[active], n)
+        close = _list_similarities(unit[active], lists) >= 1 - MERGE_DISTANCE
+        leader = _groups(close, lists)
+        if (leader == np.arange(len(active))).all():
+            return point, {int(active[i]): active[row] for i, row in enumerate(lists)}
+        position = np.searchsorted(active, point)
+        point = active[leader[position]]
+        active = np.unique(point)
+    raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
