@@ -269,6 +269,16 @@ def eval_recommend() -> None:
         click.echo(write_report(conn))
 
 
+@evaluate.command("search")
+def eval_search() -> None:
+    """Top-1/top-3 of search_titles and search_people on cases built from the catalogue."""
+    from database.connection import connect
+    from ml.search_eval import write_report
+
+    with connect(_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
+
+
 @evaluate.command("popularity")
 @_not_ready_is_an_error
 def eval_popularity() -> None:

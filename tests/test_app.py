@@ -222,3 +222,19 @@ def test_without_a_model_the_pages_say_what_to_run(db, db_url):
     assert "netfloox train popularity" in texts(predict.show_model_card(None))
     box, _, _ = predict.update_prediction(1, "movie", 2005, 110, ["Drama"], [], [], [], [])
     assert "train" in texts(box)
+
+
+def test_client_section_appears_with_a_rating_log(site, db, db_url, tmp_path):
+    from database.ratings_import import run_ratings_import
+    from ml.embeddings import EmbeddingParams, train
+    from tests.test_ratings import co_likes, write_log
+
+    _, recommend, _ = site
+    assert texts(recommend.client_section()) == ""  # no log: nothing about clients
+    run_ratings_import(db_url, write_log(tmp_path / "log", co_likes()), echo=lambda _: None)
+    train(db, EmbeddingParams())
+    assert "40 clients" in texts(recommend.client_section())
+    cards = recommend.update_client_recommendations(21)
+    shown = ids_of(cards, "title-card")
+    assert len(shown) == 5 and not {"tt0000002", "tt0000009"} & set(shown)
+    assert recommend.update_client_recommendations(None) is None

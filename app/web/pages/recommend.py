@@ -39,8 +39,61 @@ def layout(**_) -> html.Div:
             html.Div(id="rec-seed"),
             html.H4("You may like", className="mt-3"),
             html.Div(id="rec-results"),
+            client_section(),
         ]
     )
+
+
+def client_section() -> html.Div:
+    """Films for a client of the service's rating log — shown only when a log is loaded."""
+    try:
+        clients = db().fetch("SELECT client_id, ratings FROM api.clients()")
+    except UserError:
+        clients = []
+    if not clients:
+        return html.Div(id="client-section")
+    return html.Div(
+        [
+            html.H4("For a client of the service", className="mt-4"),
+            html.P(
+                f"The rating log is loaded ({len(clients):,} clients): pick one to get five films "
+                "they have not rated, from what they liked.",
+                className="text-muted",
+            ),
+            dcc.Dropdown(
+                id="client",
+                options=[
+                    {
+                        "label": f"client {c['client_id']} ({c['ratings']} ratings)",
+                        "value": c["client_id"],
+                    }
+                    for c in clients
+                ],
+                placeholder="Client…",
+            ),
+            html.Div(id="client-results", className="mt-2"),
+        ],
+        id="client-section",
+    )
+
+
+def client_recommendations(client_id: int | None):
+    if client_id is None:
+        return None
+    rows = db().fetch("SELECT * FROM api.recommend_for_client(%s, 5)", (client_id,))
+    if not rows:
+        return alert("None of the films this client liked is in the recommender.", "info")
+    return dbc.Row(
+        [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+        className="g-2",
+        id="client-cards",
+    )
+
+
+@callback(Output("client-results", "children"), Input("client", "value"))
+@safe()
+def update_client_recommendations(client_id):
+    return client_recommendations(client_id)
 
 
 def suggestions(search: str | None, selected: list[str] | None) -> list[dict]:
