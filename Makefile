@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install browser run test lint format bench-import bench-recommend bench-app screenshots
+.PHONY: install browser run test lint format bench-import bench-recommend bench-app screenshots slides
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,11 @@ bench-app: install
 ## Screenshots of the three pages on the current database (docs/screenshots).
 screenshots: install browser
 	$(BIN)/netfloox screenshots
+
+## The presentation (Marp, from npm) and the project board, on the current database:
+## docs/presentation/netfloox.{md,html,pdf}, docs/board.{csv,md}.
+MARP = npx --yes @marp-team/marp-cli@4.5.1 --allow-local-files
+slides: install browser
+	$(BIN)/netfloox slides
+	cd docs/presentation && $(MARP) netfloox.md -o netfloox.html
+	cd docs/presentation && CHROME_PATH=$$(command -v chromium) $(MARP) netfloox.md --pdf -o netfloox.pdf

@@ -377,6 +377,20 @@ def screenshots(out: str, liked: str) -> None:
 
 
 @cli.command()
+@click.option("--no-charts", is_flag=True, help="Only the Markdown (charts kept as they are).")
+def slides(no_charts: bool) -> None:
+    """The presentation deck (docs/presentation/netfloox.md, Marp) with figures read from docs/
+    and the live database, its charts, and the project board (docs/board.csv, board.md)."""
+    from app.presentation import board, deck
+    from database.connection import connect
+
+    board.write()
+    with connect(_url(), autocommit=True) as conn:
+        _, figures = deck.build(conn, draw=not no_charts)
+    click.echo(f"wrote {deck.OUT / 'netfloox.md'} ({len(figures)} figures), docs/board.csv/.md")
+
+
+@cli.command()
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""
     report = _import()

@@ -1,0 +1,95 @@
+"""The deck's figures equal their sources; the board and the user stories agree."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from app.presentation import board, deck
+from app.presentation.sources import DOCS, sections
+from ml.embeddings import EmbeddingParams, train
+from ml.popularity import fit, load_features, write
+from tests.test_recommend import build_catalogue
+
+
+@pytest.fixture
+def built(db, tmp_path):
+    build_catalogue(db)
+    write(db, fit(load_features(db)))
+    train(db, EmbeddingParams())
+    return deck.build(db, out=tmp_path, draw=False)
+
+
+def row_cell(doc: str, section: str, label: str, column: int) -> str:
+    """The source, read again independently: a table row of a docs section, by its label."""
+    for line in sections(DOCS / doc)[section].splitlines():
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(label):
+            return cells[column]
+    raise AssertionError(f"{doc} § {section}: no row {label!r}")
+
+
+def test_every_placeholder_is_filled_and_every_figure_is_in_the_deck(built):
+    text, figures = built
+    assert not re.search(r"\{[a-z_0-9]+\}", text)
+    for name, figure in figures.items():
+        assert figure.value in text, name
+        assert figure.source, name
+
+
+def test_document_figures_equal_their_sources(built):
+    _, figures = built
+    rec = "Recommender (MovieLens item-item neighbours)"
+    assert figures["p5_shipped"].value == row_cell(
+        "evaluation.md", rec, "recommend() as shipped", 1
+    )
+    assert figures["p5_content"].value == row_cell("evaluation.md", rec, "same ranking", 1)
+    pop = "Popularity predictor (held-out R², RMSE, MAE)"
+    assert figures["r2_sql"].value == row_cell("evaluation.md", pop, "predict_rating()", 1)
+    lat = "Recommender latency and exactness"
+    assert figures["rec_p99"].value == row_cell("benchmarks.md", lat, "`recommend(tconst, 5)`", 2)
+    imp = next(s for s in sections(DOCS / "benchmarks.md") if s.startswith("Import"))
+    assert figures["import_ratio"].value == row_cell("benchmarks.md", imp, "ratio import", 1)
+
+
+def test_database_figures_equal_the_live_database(built, db):
+    _, figures = built
+    (titles,) = db.execute("SELECT count(*) FROM catalog.title WHERE NOT is_placeholder").fetchone()
+    assert figures["titles"].value == f"{titles:,}"
+    example = db.execute(
+        "SELECT primary_title FROM recommend((SELECT t.tconst FROM catalog.title t JOIN"
+        " ml.title_embedding e USING (title_id) ORDER BY e.num_votes DESC LIMIT 1), 5)"
+    ).fetchall()
+    assert all(r[0] in figures["example_table"].value for r in example)
+
+
+def test_slides_are_short_and_have_speaker_notes(built):
+    text, _ = built
+    slides = text.split("\n---\n")[1:]
+    assert 15 <= len(slides) <= 20
+    for slide in slides:
+        bullets = [ln for ln in slide.splitlines() if ln.startswith("- ")]
+        assert len(bullets) <= 6, slide[:60]
+        assert "<!--" in slide, slide[:60]
+
+
+def test_the_board_has_a_card_per_user_story_with_its_tests(tmp_path, monkeypatch):
+    stories = (DOCS / "user-stories.md").read_text(encoding="utf-8")
+    ids = re.findall(r"^\*\*([A-Z]\d+)\.\*\*", stories, flags=re.M)
+    cards = {c.title.split(" — ")[0]: c for c in board.story_cards()}
+    assert sorted(cards) == sorted(ids)
+    for sid, card in cards.items():
+        body = stories.split(f"**{sid}.**")[1].split("\n**")[0]
+        assert set(card.tests) == set(re.findall(r"`(test_\w+\.py::test_\w+)`", body))
+        assert card.status == "Done" and card.tests
+    next_cards = board.limit_cards()
+    assert next_cards and all(c.status == "Next" for c in next_cards)
+
+
+def test_the_committed_board_matches_the_generated_one():
+    with open(DOCS / "board.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["title"] for r in rows] == [c.title for c in board.cards()]
+    assert {r["list"] for r in rows} == {"Done", "Next"}
