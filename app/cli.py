@@ -77,6 +77,32 @@ def db_url() -> None:
     click.echo(_url())
 
 
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+def db_backup(file: str) -> None:
+    """Dump the whole database (catalogue, client log, models) to FILE (pg_dump, custom format)."""
+    from database.backup import BackupError, backup
+
+    try:
+        size = backup(_url(), file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written: {file} ({size:,} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+def db_restore(file: str) -> None:
+    """Replace the database's contents with the backup FILE, in one transaction."""
+    from database.backup import BackupError, restore
+
+    try:
+        restore(_url(), file)
+    except BackupError as exc:
+        raise click.ClickException(f"{exc}\n(the database is unchanged)") from exc
+    click.echo(f"restored from {file}")
+
+
 @cli.command()
 def migrate() -> None:
     """Apply pending SQL migrations from migrations/."""

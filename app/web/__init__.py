@@ -15,6 +15,18 @@ PAGES = Path(__file__).parent / "pages"
 
 _app: Dash | None = None
 
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",  # no framing (clickjacking)
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _security_headers(response):
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
 
 def create_app(url: str | None = None) -> Dash:
     """The app, connected to ``url`` (default: the app role's URL) through a pool.
@@ -47,5 +59,6 @@ def create_app(url: str | None = None) -> Dash:
         className="mb-3",
     )
     app.layout = html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
+    app.server.after_request(_security_headers)
     _app = app
     return app

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 log = logging.getLogger(__name__)
 
 APP_ROLE = "netfloox_app"
+APP_TIMEOUT = "10s"  # as ALTER ROLE netfloox_app SET statement_timeout (migrations/V013)
 
 
 class UserError(Exception):
@@ -28,7 +29,7 @@ class UserError(Exception):
 
 def as_app_role(url: str) -> str:
     """``url`` with the session switched to the app's role right after login."""
-    return make_conninfo(url, options=f"-c role={APP_ROLE}")
+    return make_conninfo(url, options=f"-c role={APP_ROLE} -c statement_timeout={APP_TIMEOUT}")
 
 
 def app_database_url() -> str:
