@@ -49,10 +49,26 @@ def _gzip_is_complete(path: Path) -> bool:
         return False
 
 
+def _cache_is_intact(target: Path, meta_path: Path) -> bool:
+    """The cached file still has the size it was downloaded with and, if gzip, a whole stream:
+    a truncated or corrupted cache must not pass for unchanged on a 304."""
+    try:
+        size = json.loads(meta_path.read_text()).get("size")
+    except (OSError, ValueError):
+        return False
+    if size is not None and target.stat().st_size != size:
+        return False
+    return not target.name.endswith(".gz") or _gzip_is_complete(target)
+
+
 def _download(url: str, target: Path, echo: Callable[[str], None]) -> str:
     """Download ``url`` to ``target`` if changed; returns 'downloaded', 'unchanged' or 'missing'."""
     meta_path = target.with_name(target.name + ".meta.json")
     headers = {}
+    if target.exists() and meta_path.exists() and not _cache_is_intact(target, meta_path):
+        echo(f"{target.name}: the cached copy is damaged (size or gzip stream): fetching again")
+        target.unlink()
+        meta_path.unlink()
     if target.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("etag"):

