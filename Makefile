@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install browser run test lint format bench-import bench-recommend bench-app screenshots slides
+.PHONY: install browser run test lint format bench-import bench-recommend bench-app bench-load screenshots slides
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-recommend: install
 
 bench-app: install
 	$(BIN)/netfloox bench app
+
+## Concurrent clients while a forced re-import and a retrain run (NETFLOOX_IMDB_SOURCE: the files).
+bench-load: install
+	$(BIN)/netfloox bench load
 
 ## Screenshots of the three pages on the current database (docs/screenshots).
 screenshots: install browser

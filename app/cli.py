@@ -340,6 +340,21 @@ def bench_recommend(vectors: int) -> None:
     run_bench(_url(), vectors, echo=click.echo)
 
 
+@bench.command("load")
+@click.option(
+    "--source",
+    default=None,
+    help="IMDb files to re-import during the run (default: $NETFLOOX_IMDB_SOURCE).",
+)
+@click.option("--clients", default="4,16,64", show_default=True, help="Comma list of levels.")
+def bench_load(source: str | None, clients: str) -> None:
+    """Concurrent SQL and HTTP clients while a re-import and a retrain run; docs/benchmarks.md."""
+    from app.bench_load import main as run_bench
+
+    levels = [int(c) for c in clients.split(",") if c]
+    run_bench(_url(), source or config.imdb_source(), levels, echo=click.echo)
+
+
 @bench.command("app")
 def bench_app() -> None:
     """Server time of the slowest callbacks on the live database; docs/benchmarks.md."""

@@ -1,6 +1,11 @@
--- The recommender's public API: search_titles, recommend, recommend_for.
+-- The recommender's public API: search_titles, recommend, recommend_for, recommend_for_client.
+--
+-- Functions that read tables are VOLATILE on purpose: a STABLE function runs its queries on its
+-- caller's snapshot, taken before a lock wait. A call that waited for a re-import's swap then read
+-- the new catalogue with the old snapshot: no rows ("unknown title" for The Godfather, measured by
+-- make bench-load). A VOLATILE function takes a fresh snapshot per query, after its locks.
 -- Ranking (docs/recommender.md): score = cosine(seed, candidate) + candidate prior, among the
--- nearest neighbours found by the HNSW index (pgvector iterative scan, so filters still return k).
+-- nearest points of the stored exact neighbour lists (ml.recommend_from_vector).
 
 -- The key a title is matched exactly on: unaccented, lower case, punctuation folded to spaces,
 -- without a leading article ("The Godfather" and "godfather" share the key "godfather").
@@ -74,7 +79,7 @@ $$;
 CREATE OR REPLACE FUNCTION api.search_titles(query text, k integer DEFAULT 10)
 RETURNS TABLE (tconst text, primary_title text, original_title text, title_type text,
                start_year integer, average_rating numeric, num_votes integer, similarity real)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     q text := ml.search_query('search_titles', query, k);
     typed_key text := ml.title_key(query);
@@ -121,7 +126,7 @@ DROP FUNCTION IF EXISTS ml.recommend_reason(integer[], integer);
 CREATE OR REPLACE FUNCTION ml.recommend_reason(seed_ids integer[], candidate integer,
                                                co_liked boolean DEFAULT false)
 RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, public AS $$
     SELECT coalesce(nullif(concat_ws('; ',
         CASE WHEN co_liked THEN 'clients who liked it also liked this' END,
         (SELECT 'same director: ' || string_agg(DISTINCT p.primary_name, ', ')
@@ -180,7 +185,7 @@ CREATE OR REPLACE FUNCTION ml.recommend_from_vector(
     year_from integer, year_to integer, genre text, min_votes integer,
     reason_seeds integer[] DEFAULT NULL)
 RETURNS SETOF api.recommendation
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public AS $$
 DECLARE
     exclude_series integer[];
     n_points integer := greatest(10 * k, 50);
@@ -255,7 +260,7 @@ $$;
 
 -- The candidate points of a query from several films: the union of their nearest-point lists.
 CREATE OR REPLACE FUNCTION ml.neighbour_points(title_ids integer[]) RETURNS integer[]
-LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, public AS $$
     SELECT array_agg(DISTINCT n)
     FROM ml.title_embedding e
     JOIN ml.title_embedding p ON p.title_id = e.point_id
@@ -271,7 +276,7 @@ CREATE OR REPLACE FUNCTION api.recommend(
     year_from integer DEFAULT NULL, year_to integer DEFAULT NULL, genre text DEFAULT NULL,
     min_votes integer DEFAULT NULL)
 RETURNS SETOF api.recommendation
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     seed integer;
     seed_vector vector;
@@ -300,7 +305,7 @@ CREATE OR REPLACE FUNCTION api.recommend_for(
     year_from integer DEFAULT NULL, year_to integer DEFAULT NULL, genre text DEFAULT NULL,
     min_votes integer DEFAULT NULL)
 RETURNS SETOF api.recommendation
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     seeds integer[];
     unknown text[];
@@ -330,7 +335,7 @@ $$;
 -- Errors: unknown client (no_data_found), k outside 1..100.
 CREATE OR REPLACE FUNCTION api.recommend_for_client(client_id integer, k integer DEFAULT 5)
 RETURNS SETOF api.recommendation
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     rated integer[];
     liked integer[];
@@ -362,7 +367,7 @@ $$;
 -- not a view: each log import swaps clientlog.rating, which a view would pin.
 CREATE OR REPLACE FUNCTION api.clients()
 RETURNS TABLE (client_id integer, ratings bigint, mean_rating numeric)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT r.client_id, count(*), round(avg(r.rating)::numeric, 2)
     FROM clientlog.rating r GROUP BY r.client_id ORDER BY r.client_id
 $$;

@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION ml.rating_terms(
     directors text[], writers text[], actors text[], producers text[])
 RETURNS TABLE (version integer, feature text, feature_group text, value double precision,
                contribution double precision)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public AS $$
 DECLARE
     m record;
     mu double precision;
@@ -125,7 +125,7 @@ CREATE OR REPLACE FUNCTION api.predict_rating(
     producers text[] DEFAULT '{}')
 RETURNS TABLE (predicted_rating double precision, low double precision, high double precision,
                model_version integer)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT p.rating,
            greatest(1, p.rating + (m.metrics ->> 'residual_q10')::float8),
            least(10, p.rating + (m.metrics ->> 'residual_q90')::float8),
@@ -145,7 +145,7 @@ CREATE OR REPLACE FUNCTION api.explain_rating(
     directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
     producers text[] DEFAULT '{}')
 RETURNS TABLE (feature_group text, contribution double precision, detail text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT t.feature_group, sum(t.contribution),
            string_agg(t.feature || CASE WHEN t.value = 0 THEN ' (no)' ELSE '' END || ' '
                       || to_char(t.contribution, 'S0.000'), ', '

@@ -50,7 +50,7 @@ DROP FUNCTION IF EXISTS api.search_people(text, integer);
 CREATE OR REPLACE FUNCTION api.search_people(query text, k integer DEFAULT 10,
                                              role text DEFAULT NULL)
 RETURNS TABLE (nconst text, primary_name text, professions text, credits bigint)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     q text := ml.search_query('search_people', query, k);
     typed_key text := ml.title_key(query);

@@ -165,3 +165,39 @@ def test_the_app_says_the_database_is_down_then_recovers_without_a_restart(tmp_p
 
         db().close()
         server.stop(pgdata)
+
+
+def test_a_call_waiting_for_a_swap_answers_from_the_new_catalogue(trained, db_url):
+    """A call that waits for a re-import's swap must read the new tables with a fresh snapshot
+    (it answered "unknown title" when the API functions were STABLE)."""
+    import threading
+
+    swap = psycopg.connect(db_url)
+    swap.execute("LOCK TABLE catalog.title IN ACCESS EXCLUSIVE MODE")
+    swap.execute("CREATE TABLE catalog.title_new (LIKE catalog.title INCLUDING ALL)")
+    swap.execute("INSERT INTO catalog.title_new SELECT * FROM catalog.title")
+    result: list = []
+
+    def call() -> None:
+        with psycopg.connect(db_url, autocommit=True) as reader:
+            try:
+                result.append(reader.execute("SELECT * FROM recommend('tt0000005', 5)").fetchall())
+            except psycopg.Error as exc:
+                result.append(exc)
+
+    reader = threading.Thread(target=call)
+    reader.start()
+    deadline = time.monotonic() + 30
+    while not trained.execute(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query LIKE '%recommend(''tt0000005''%'"
+    ).fetchone():
+        assert time.monotonic() < deadline, "the call never waited for the swap"
+        time.sleep(0.05)
+    swap.execute("ALTER TABLE catalog.title RENAME TO title_old")
+    swap.execute("ALTER TABLE catalog.title_new RENAME TO title")
+    swap.commit()
+    reader.join(30)
+    swap.close()
+    assert not isinstance(result[0], Exception), result[0]
+    assert len(result[0]) == 5
