@@ -17,7 +17,6 @@ embedded server's setting) tables created and filled in the same transaction ski
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from database.catalog_build import CatalogBuilder, Subset
 from database.download import fetch, sha256
 from database.imdb_files import FILES, ImdbFile
 from database.imdb_reader import ImportFileError, StagingCopier, prefetch, read_blocks
-from database.migrate import apply_repeatables
+from database.migrate import apply_repeatables, lock_views
 
 IMPORT_LOCK = 0x696D6462  # "imdb"
 
@@ -113,46 +112,6 @@ class ImportReport:
             f"rejected lines: SELECT * FROM ops.import_reject WHERE run_id = {self.run_id};"
         )
         return "\n".join(lines)
-
-
-# Every relation the swap drops or re-creates: the old catalogue, the analytics views, the views of
-# ml and api (re-created by the repeatable migrations), with their kind and owner.
-SWAP_RELATIONS = """
-SELECT format('%I.%I', n.nspname, c.relname), c.relkind = 'm',
-       format('%I', pg_get_userbyid(c.relowner))
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE (n.nspname IN ('catalog', 'analytics') AND c.relkind IN ('r', 'm', 'v', 'p'))
-   OR (n.nspname IN ('ml', 'api') AND c.relkind IN ('v', 'm'))
-ORDER BY 1"""
-
-
-def lock_for_swap(conn: psycopg.Connection, attempts: int = 3000) -> None:
-    """Take every lock the swap needs in one go, or none, before changing anything.
-
-    Readers take their locks one relation at a time, in their own order (a query over
-    title_search then title_facts, a function over catalog.title then ml.title_embedding). A swap
-    that locked relation by relation as it dropped them deadlocked with them (measured:
-    make bench-load). Here the whole set is requested at once with a short lock_timeout, inside a
-    savepoint: on timeout every lock taken so far is released, readers go on, and the swap tries
-    again. LOCK TABLE refuses materialized views: ALTER ... OWNER TO their own owner (a no-op)
-    takes the same ACCESS EXCLUSIVE lock.
-    """
-    relations = conn.execute(SWAP_RELATIONS).fetchall()
-    plain = [name for name, matview, _ in relations if not matview]
-    for _ in range(attempts):
-        try:
-            with conn.transaction():  # a savepoint: a timeout releases what it took
-                conn.execute("SET LOCAL lock_timeout = '200ms'")
-                if plain:
-                    conn.execute(f"LOCK TABLE {', '.join(plain)} IN ACCESS EXCLUSIVE MODE")
-                for name, matview, owner in relations:
-                    if matview:
-                        conn.execute(f"ALTER MATERIALIZED VIEW {name} OWNER TO {owner}")
-            conn.execute("SET LOCAL lock_timeout TO DEFAULT")
-            return
-        except psycopg.errors.LockNotAvailable:
-            time.sleep(random.uniform(0.05, 0.3))
-    raise ImportFailed("could not lock the catalogue for the swap: readers never let go")
 
 
 class Importer:
@@ -273,7 +232,7 @@ class Importer:
                     f.rejected = self._rejects(conn, spec.name)
                     f.filtered = f.read - f.stored - f.rejected
             with self.timer("swap"):
-                lock_for_swap(conn)
+                lock_views(conn)
                 conn.execute("DROP SCHEMA catalog CASCADE")
                 conn.execute("ALTER SCHEMA catalog_next RENAME TO catalog")
                 conn.execute(

@@ -15,7 +15,9 @@ Concurrent runs are serialised by an advisory lock.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,10 +89,52 @@ def _record(conn: psycopg.Connection, m: Migration) -> None:
     )
 
 
+# Every relation that a catalogue swap or the repeatable migrations drop or re-create: the
+# catalogue, the analytics views, the views of ml and api; with their kind and owner.
+SWAP_RELATIONS = """
+SELECT format('%I.%I', n.nspname, c.relname), c.relkind = 'm',
+       format('%I', pg_get_userbyid(c.relowner))
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE (n.nspname IN ('catalog', 'analytics') AND c.relkind IN ('r', 'm', 'v', 'p'))
+   OR (n.nspname IN ('ml', 'api') AND c.relkind IN ('v', 'm'))
+ORDER BY 1"""
+
+
+def lock_views(conn: psycopg.Connection, attempts: int = 3000) -> None:
+    """Take every lock that re-creating the views (or swapping the catalogue) needs, in one go or
+    none, before changing anything.
+
+    Readers take their locks one relation at a time, in their own order (a query over
+    title_search then title_facts, a function over catalog.title then ml.title_embedding). A swap
+    that locked relation by relation as it dropped them deadlocked with them (measured:
+    make bench-load). Here the whole set is requested at once with a short lock_timeout, inside a
+    savepoint: on timeout every lock taken so far is released, readers go on, and the swap tries
+    again. LOCK TABLE refuses materialized views: ALTER ... OWNER TO their own owner (a no-op)
+    takes the same ACCESS EXCLUSIVE lock.
+    """
+    relations = conn.execute(SWAP_RELATIONS).fetchall()
+    plain = [name for name, matview, _ in relations if not matview]
+    for _ in range(attempts):
+        try:
+            with conn.transaction():  # a savepoint: a timeout releases what it took
+                conn.execute("SET LOCAL lock_timeout = '200ms'")
+                if plain:
+                    conn.execute(f"LOCK TABLE {', '.join(plain)} IN ACCESS EXCLUSIVE MODE")
+                for name, matview, owner in relations:
+                    if matview:
+                        conn.execute(f"ALTER MATERIALIZED VIEW {name} OWNER TO {owner}")
+            conn.execute("SET LOCAL lock_timeout TO DEFAULT")
+            return
+        except psycopg.errors.LockNotAvailable:
+            time.sleep(random.uniform(0.05, 0.3))
+    raise RuntimeError("could not lock the catalogue and its views: readers never let go")
+
+
 def apply_repeatables(conn: psycopg.Connection, repeatable: list[Migration] | None = None) -> None:
-    """Re-create every view and function, in the caller's transaction."""
+    """Re-create every view and function, in the caller's transaction (locks first: lock_views)."""
     if repeatable is None:
         repeatable = discover()[1]
+    lock_views(conn)
     for m in repeatable:
         try:
             conn.execute(m.sql)
