@@ -292,7 +292,19 @@ class Importer:
                 if isinstance(exc, ImportFileError | ValueError):
                     raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
                 raise
+            finally:
+                _empty_staging(admin)
         return self.report
+
+
+def _empty_staging(conn: psycopg.Connection) -> None:
+    """The raw staged rows are scratch: once the catalogue is built (or refused) they only take
+    disk, as much as the catalogue at full size. Rejected lines stay in ops.import_reject."""
+    sql = "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables"
+    sql += " WHERE schemaname = %s"
+    tables = [r[0] for r in conn.execute(sql, ("staging",))]
+    if tables:
+        conn.execute(f"TRUNCATE {', '.join(tables)}")
 
 
 def run_import(

@@ -201,3 +201,17 @@ def test_a_call_waiting_for_a_swap_answers_from_the_new_catalogue(trained, db_ur
     swap.close()
     assert not isinstance(result[0], Exception), result[0]
     assert len(result[0]) == 5
+
+
+@pytest.mark.parametrize("after", [1.0, 2.5, 4.0])
+def test_a_training_killed_at_any_moment_leaves_one_model_serving(trained, db_url, after):
+    """Killed at an arbitrary moment (computing, writing, indexing or swapping): exactly one
+    active model, five answers, and the next run succeeds."""
+    proc, _ = start("recommender", db_url)
+    time.sleep(after)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    recs, _, (embedding_versions, _) = serving(trained)
+    assert len(recs) == 5 and len(embedding_versions) == 1
+    version, _ = train(trained, EmbeddingParams(seed=2))
+    assert serving(trained)[2][0] == [version]

@@ -32,6 +32,14 @@ def test_every_line_is_accounted_for(imported):
         assert f.filtered == 0, name
 
 
+def test_the_staged_raw_rows_are_gone_after_the_import(db, imported):
+    counts = db.execute(
+        "SELECT (SELECT count(*) FROM staging.title_basics),"
+        " (SELECT count(*) FROM staging.title_principals), (SELECT count(*) FROM catalog.title)"
+    ).fetchone()
+    assert counts[:2] == (0, 0) and counts[2] > 0
+
+
 def test_rejected_lines_are_kept_with_file_line_and_reason(db, imported):
     rows = db.execute(
         "SELECT file_name, line_no, reason, raw_line FROM ops.import_reject WHERE run_id = %s"
