@@ -52,6 +52,10 @@ def test_document_figures_equal_their_sources(built):
     assert figures["rec_p99"].value == row_cell("benchmarks.md", lat, "`recommend(tconst, 5)`", 2)
     imp = next(s for s in sections(DOCS / "benchmarks.md") if s.startswith("Import"))
     assert figures["import_ratio"].value == row_cell("benchmarks.md", imp, "ratio import", 1)
+    load = sections(DOCS / "benchmarks.md")["Load while the data changes"]
+    last = [line for line in load.splitlines() if line.startswith("**")][-1]
+    assert last.startswith(f"**{figures['load_clients'].value} clients**")
+    assert f"**{figures['load_errors'].value} errors**" in last
 
 
 def test_database_figures_equal_the_live_database(built, db):

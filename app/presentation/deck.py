@@ -191,6 +191,7 @@ producer entered. -->
 # Reliability and tests
 
 - {tests} tests on a real PostgreSQL with pgvector — no mocks
+- {load_clients} clients during a re-import and a retrain: **{load_errors} errors**
 - Killed imports and retrains leave the previous state serving
 - Index = exact scan, checked for every seed with duplicate groups
 - One command each: `make run`, `make test`

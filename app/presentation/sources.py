@@ -78,6 +78,7 @@ def document_figures() -> dict[str, Figure]:
     lat = "Recommender latency and exactness"
     imp = next(s for s in sections(bench) if s.startswith("Import"))
     app = "Web app callbacks"
+    load = "Load while the data changes"
     return {
         "p5_shipped": cell(ev, rec, "recommend() as shipped", 1),
         "p5_content": cell(ev, rec, "same ranking, content block only", 1),
@@ -103,6 +104,10 @@ def document_figures() -> dict[str, Figure]:
         "import_seconds": cell(bench, imp, "full Netfloox import", 1),
         "copy_seconds": cell(bench, imp, "bare COPY", 1),
         "app_worst_p95": matched(bench, app, r"worst p95 (\d+ ms)"),
+        "load_clients": matched(bench, load, r"\*\*(\d+) clients\*\*(?!.*\*\*\d+ clients\*\*)"),
+        "load_errors": matched(
+            bench, load, r"\*\*\d+ clients\*\*(?!.*\*\*\d+ clients\*\*).*?\*\*(\d+) errors\*\*"
+        ),
     }
 
 
