@@ -15,9 +15,9 @@ with ``w_i = sqrt(collaborative_share)`` for a film with likes (0 without) and
 ``c_i c_j cos_content + w_i w_j cos_collab``: two films with a rating history meet mostly through
 their clients, every other pair through content alone (scaled, which leaves its order unchanged).
 
-Distinct vectors only are indexed: each vector's representative is the smallest ``title_id`` that
-has it (``point_id``), and the HNSW index is partial (``WHERE title_id = point_id``) —
-identical vectors are sinks in an HNSW graph (docs/recommender.md).
+Titles with identical or near-identical vectors share a *point* (``point_id``: the smallest
+``title_id`` of the group, stored with the point's vector), and each point's row carries the exact
+list of its nearest points (``ml/neighbours.py``; why not an HNSW index: docs/recommender.md).
 
 ``recommend()`` ranks by ``cosine + prior``: the prior (stored per title) is
 ``popularity_weight * log10(votes)/log10(max votes) + quality_weight * (bayes - C)/10`` with the
@@ -25,7 +25,7 @@ Bayesian-average rating ``bayes = (v R + m C) / (v + m)``. Both weights were tun
 MovieLens users (docs/recommender.md).
 
 A retrain writes ``ml.title_embedding_next`` (structure cloned from ``ml.title_embedding``), builds
-its HNSW index, then swaps the two tables in one short transaction: ``recommend()`` resolves the
+its indexes, then swaps the two tables in one short transaction: ``recommend()`` resolves the
 table by name at each call, so it never sees an empty or half-written one.
 """
 
