@@ -24,6 +24,7 @@ CLEAN = ("22", "23", "P0", "02")
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,  # the same cases on every run: a failure in CI reproduces on a laptop
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
