@@ -132,12 +132,15 @@ def migrate() -> None:
     help="Fail when a file rejects more than this share of its lines (default 0.001).",
 )
 @click.option("--force", is_flag=True, help="Re-import even if the files did not change.")
+@click.option(
+    "--no-disk-check", is_flag=True, help="Import even when the free disk looks too small."
+)
 @click.pass_context
-def import_cmd(ctx, source, title_types, min_votes, max_reject_rate, force) -> None:
+def import_cmd(ctx, source, title_types, min_votes, max_reject_rate, force, no_disk_check) -> None:
     """Download (or read) the IMDb files and replace the catalogue atomically
     (`netfloox import ratings` loads the client rating log instead)."""
     if ctx.invoked_subcommand is None:
-        _import(source, title_types, min_votes, max_reject_rate, force)
+        _import(source, title_types, min_votes, max_reject_rate, force, not no_disk_check)
 
 
 @import_cmd.command("ratings")
@@ -173,7 +176,41 @@ def _import_ratings(source: str | None = None, force: bool = False):
     return report
 
 
-def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None, force=False):
+def _preflight(url: str, source: str, check_disk: bool) -> None:
+    """Say what the import will take; refuse a first import the disk cannot hold."""
+    from pathlib import Path
+
+    import psycopg
+
+    from database.connection import connect
+    from database.imdb_files import FILES
+    from database.preflight import NotEnoughDisk, plan
+
+    with connect(url, autocommit=True) as conn:
+        first = not conn.execute("SELECT EXISTS (SELECT FROM catalog.title)").fetchone()[0]
+        try:  # the server's data directory, when it is on this machine (embedded, or local)
+            data_dir = Path(conn.execute("SELECT current_setting('data_directory')").fetchone()[0])
+        except psycopg.Error:  # not allowed to read it: free space unknown
+            data_dir = None
+    if data_dir is not None and not data_dir.exists():
+        data_dir = None
+    the_plan = plan(source, [f.name for f in FILES], data_dir)
+    click.echo(the_plan.render())
+    if check_disk and first:
+        try:
+            the_plan.check()
+        except NotEnoughDisk as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _import(
+    source=None,
+    title_types=None,
+    min_votes=None,
+    max_reject_rate=None,
+    force=False,
+    check_disk=True,
+):
     from database.download import DownloadError
     from database.imdb_import import ImportFailed, ImportOptions, run_import
     from database.imdb_reader import ImportFileError
@@ -181,6 +218,8 @@ def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None,
 
     url = _url()
     run_migrations(url)
+    source = source or config.imdb_source()
+    _preflight(url, source, check_disk)
     options = ImportOptions(
         title_types=tuple(t for t in (title_types or "").split(",") if t) or None,
         min_votes=min_votes,
@@ -188,7 +227,6 @@ def _import(source=None, title_types=None, min_votes=None, max_reject_rate=None,
     )
     if max_reject_rate is not None:
         options.max_reject_rate = max_reject_rate
-    source = source or config.imdb_source()
     try:
         report = run_import(url, source, options, echo=click.echo)
     except DownloadError as exc:

@@ -93,3 +93,29 @@ def test_import_ratings_reports_and_missing_files_are_clear(run, tmp_path):
     result = run("import", "ratings", "--source", str(tmp_path / "empty"))
     assert result.exit_code == 1 and "ratings.csv, links.csv not found" in result.output
     assert "previous rating log is untouched" in result.output and "Traceback" not in result.output
+
+
+def test_the_import_says_what_it_will_take_and_refuses_a_disk_too_small(
+    run, db, tmp_path, monkeypatch
+):
+    from database import preflight
+
+    source = str(write_files(tmp_path / "imdb"))
+    monkeypatch.setattr(preflight, "PEAK_PER_GZIP_BYTE", 10**9)  # a dump no disk could hold
+    result = run("import", "--source", source)
+    assert result.exit_code == 1 and "not enough disk for this import" in result.output
+    assert "--title-types" in result.output and catalogue_size(db) == 0
+    result = run("import", "--source", source, "--no-disk-check")
+    assert result.exit_code == 0, result.output
+    assert "import plan: 7 of 7 files" in result.output and catalogue_size(db) > 0
+
+
+def test_the_plan_reads_the_sizes_a_server_announces(httpserver):
+    from database.preflight import plan
+
+    httpserver.no_handler_status_code = 404
+    httpserver.expect_request("/title.basics.tsv.gz").respond_with_data(b"x" * 5000)
+    sizes = plan(httpserver.url_for("/"), ["title.basics.tsv.gz", "title.akas.tsv.gz"], None)
+    assert sizes.files == {"title.basics.tsv.gz": 5000, "title.akas.tsv.gz": None}
+    assert sizes.peak == 5000 * 25 and sizes.free is None
+    sizes.check()  # unknown free space: nothing to refuse
