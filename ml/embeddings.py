@@ -139,8 +139,9 @@ def content_vectors(titles: pd.DataFrame, tokens: pd.DataFrame, p: EmbeddingPara
     dim = min(p.dim, min(tfidf.shape) - 1)
     svd = TruncatedSVD(n_components=dim, random_state=p.seed).fit(tfidf)
     # Titles with identical tokens (same genres, decade... and no known people: thousands of them)
-    # must get bit-identical vectors, so that they share one indexed point: project each distinct
-    # row once (fit_transform's U*Sigma would differ between them by rounding noise).
+    # get bit-identical vectors: each distinct row is projected once (fit_transform's U*Sigma
+    # would differ between them by rounding noise). Points merge near-identical vectors anyway
+    # (ml/neighbours.py); this keeps the exact duplicates exact and projects fewer rows.
     first, inverse = _distinct_rows(tfidf)
     reduced = np.asarray(svd.transform(tfidf[first]))[inverse]
     if dim < p.dim:  # tiny catalogues (tests): pad to the column's dimension

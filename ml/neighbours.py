@@ -5,10 +5,9 @@ titles have no person in common with any other, so the SVD places them on their 
 audience profile: 70 % of the distinct vectors of the sample have another one within 1e-4 cosine
 distance. Such tight groups trap HNSW walks (measured with pgvector 0.8.6 on the sample: 26 % of
 the distinct vectors are not found by a query with their own value at m = 16, ef_search 200, and
-22 % at m = 32, ef_construction 200;
-jittering the vectors apart still left 5 %). The exact list of each vector's nearest vectors,
-computed here by blocked matrix products, makes ``recommend()`` exact by construction and a lookup
-at query time (docs/recommender.md).
+22 % at m = 32, ef_construction 200; jittering the vectors apart still left 5 %). The exact list
+of each vector's nearest vectors, computed here by blocked matrix products, makes ``recommend()``
+exact by construction and a lookup at query time (docs/recommender.md).
 
 Cost: O(P^2 d) for P distinct vectors of d dimensions — seconds for the sample, minutes for the full
 dump (see docs/benchmarks.md).
