@@ -305,15 +305,18 @@ def train_recommender() -> None:
 @train.command("popularity")
 @_not_ready_is_an_error
 def train_popularity() -> None:
-    """Rating model (ridge pipeline) written back as coefficients; activates the new version."""
+    """Rating and audience models (gradient-boosted trees written back as rows; a ridge kept for
+    comparison and rollback); activates the new versions."""
     from database.connection import connect
     from ml.popularity import train as train_model
 
     with connect(_url(), autocommit=True) as conn:
         version, metrics = train_model(conn)
     m = metrics["holdout_movies_20_votes"]
+    a = metrics["audience"]["holdout_movies_20_votes"]
     click.echo(
-        f"popularity: model {version}, held-out movies R2 {m['r2']:.3f}, RMSE {m['rmse']:.3f}"
+        f"popularity: model {version}, held-out movies R2 {m['r2']:.3f}, RMSE {m['rmse']:.3f};"
+        f" audience R2 {a['r2']:.3f} (log10 votes)"
     )
 
 
@@ -346,7 +349,7 @@ def eval_search() -> None:
 @evaluate.command("popularity")
 @_not_ready_is_an_error
 def eval_popularity() -> None:
-    """SQL scorer vs baselines on held-out titles; writes docs/evaluation.md."""
+    """SQL scorers vs baselines on held-out titles, and an ablation; writes docs/evaluation.md."""
     from database.connection import connect
     from ml.popularity_eval import write_report
 
@@ -430,7 +433,7 @@ def serve(debug: bool) -> None:
     type=click.Path(file_okay=False),
     default="docs/screenshots",
     show_default=True,
-    help="Folder for explore.png, recommend.png, predict.png.",
+    help="Folder for explore.png, recommend.png, predict.png, drivers.png.",
 )
 @click.option(
     "--liked",
@@ -452,7 +455,7 @@ def screenshots(out: str, liked: str) -> None:
     typed, _, label = liked.partition(":")
     with serving(create_app(), free_port()) as base, chromium() as driver:
         seen = tour(Page(driver, base), liked=(typed, label or typed), shots=Path(out))
-    click.echo(f"saved {out}/explore.png, recommend.png, predict.png; seen: {seen}")
+    click.echo(f"saved {out}/explore.png, recommend.png, predict.png, drivers.png; seen: {seen}")
 
 
 @cli.command()

@@ -1,47 +1,98 @@
--- The popularity model's public API: predict_rating, explain_rating, model_card.
--- They recompute the features of migrations/R__30 from their arguments and the active model's
--- track records (ml.person_effect), then apply its coefficients (ml.model_coef).
+-- The popularity models' public API: predict_rating, predict_audience, explain_rating,
+-- explain_audience, what_if, model_card, and the "what drives popularity" views.
+-- Every call recomputes the model's inputs from its arguments and the model version's track
+-- records (ml.popularity_inputs), then walks its trees (ml.forest_terms) or applies its
+-- coefficients (ml.model_terms). See docs/popularity.md.
 
--- One row per model feature: its value for these inputs, coefficient, training mean, and the
--- contribution coef * (value - mean); the 'baseline' row holds intercept + sum(coef * mean),
--- the prediction for an average film. Prediction = sum of contribution.
-CREATE OR REPLACE FUNCTION ml.rating_terms(
-    title_type text, start_year integer, runtime_minutes integer, genres text[],
-    directors text[], writers text[], actors text[], producers text[])
-RETURNS TABLE (version integer, feature text, feature_group text, value double precision,
-               contribution double precision)
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, public AS $$
+DROP FUNCTION IF EXISTS api.predict_rating(text, integer, integer, text[], text[], text[], text[],
+                                           text[]) CASCADE;
+DROP FUNCTION IF EXISTS api.explain_rating(text, integer, integer, text[], text[], text[], text[],
+                                           text[]) CASCADE;
+DROP FUNCTION IF EXISTS ml.rating_terms(text, integer, integer, text[], text[], text[], text[],
+                                        text[]) CASCADE;
+DROP VIEW IF EXISTS api.model_card CASCADE;
+DROP FUNCTION IF EXISTS api.popularity_drivers() CASCADE;
+DROP FUNCTION IF EXISTS api.track_records(text, integer, integer) CASCADE;
+
+-- What the user entered that a feature comes from (as ml.popularity.feature_group in Python).
+CREATE OR REPLACE FUNCTION ml.feature_group(feature text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE split_part(feature, ':', 1)
+        WHEN 'type' THEN 'title type' WHEN 'genre' THEN 'genres' WHEN 'genre_count' THEN 'genres'
+        WHEN 'decade' THEN 'year' WHEN 'year' THEN 'year' WHEN 'runtime' THEN 'runtime'
+        WHEN 'director' THEN 'directors' WHEN 'writer' THEN 'writers' WHEN 'actor' THEN 'cast'
+        WHEN 'producer' THEN 'producers' ELSE 'other' END
+$$;
+
+-- Pack a version's tree nodes (ml.model_node) into ml.model_forest's arrays: 1-based global node
+-- numbers, 1-based feature positions (0 = leaf).
+CREATE OR REPLACE FUNCTION ml.pack_forest(v integer) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM ml.model_forest WHERE version = v;
+    INSERT INTO ml.model_forest
+    WITH offsets AS (
+        SELECT tree, (sum(count(*)) OVER (ORDER BY tree) - count(*))::integer AS off
+        FROM ml.model_node WHERE version = v GROUP BY tree
+    )
+    SELECT v,
+           array_agg(o.off + 1 ORDER BY n.tree, n.node) FILTER (WHERE n.node = 0),
+           array_agg(coalesce(n.feature + 1, 0) ORDER BY n.tree, n.node),
+           array_agg(coalesce(n.threshold, 0) ORDER BY n.tree, n.node),
+           array_agg(coalesce(n.missing_left, false) ORDER BY n.tree, n.node),
+           array_agg(coalesce(o.off + 1 + n.left_child, 0) ORDER BY n.tree, n.node),
+           array_agg(coalesce(o.off + 1 + n.right_child, 0) ORDER BY n.tree, n.node),
+           array_agg(n.value ORDER BY n.tree, n.node)
+    FROM ml.model_node n JOIN offsets o USING (tree)
+    WHERE n.version = v
+$$;
+
+-- The active model of a target, or a clear error.
+CREATE OR REPLACE FUNCTION ml.active_model(target text) RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    m record;
-    mu double precision;
-    k double precision;
-    year_mean double precision;
-    bad text;
-    role_ids jsonb;
+    v integer;
 BEGIN
-    SELECT * INTO m FROM ml.model WHERE active;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no active popularity model: run `netfloox train popularity`'
+    SELECT m.version INTO v FROM ml.model m WHERE m.active AND m.target = active_model.target;
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'no active popularity model (%): run `netfloox train popularity`', target
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    mu := (m.params ->> 'mu')::float8;
-    k := (m.params ->> 'smoothing_k')::float8;
-    year_mean := (m.params ->> 'year_mean')::float8;
-    IF title_type IS NULL OR NOT EXISTS (SELECT 1 FROM ml.model_coef c
-            WHERE c.version = m.version AND c.feature = 'type:' || title_type) THEN
+    RETURN v;
+END
+$$;
+
+-- The model's inputs for a planned film, by feature position (1-based), after checking the
+-- arguments. People unknown to the track records are newcomers (no record: effect 0).
+CREATE OR REPLACE FUNCTION ml.popularity_inputs(
+    v integer, title_type text, start_year integer, runtime_minutes integer, genres text[],
+    directors text[], writers text[], actors text[], producers text[])
+RETURNS double precision[]
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public AS $$
+DECLARE
+    p jsonb;
+    bad text;
+    role_ids jsonb;
+    role_values jsonb;
+    band text;
+    dec text;
+    vals double precision[];
+BEGIN
+    SELECT params INTO p FROM ml.model WHERE version = v;
+    IF title_type IS NULL OR NOT EXISTS (SELECT 1 FROM ml.model_feature f
+            WHERE f.version = v AND f.feature = 'type:' || title_type) THEN
         RAISE EXCEPTION 'title_type: unknown type %', coalesce(title_type, 'NULL')
             USING ERRCODE = 'invalid_parameter_value', HINT = 'known: ' || (
-                SELECT string_agg(substr(c.feature, 6), ', ' ORDER BY c.feature)
-                FROM ml.model_coef c WHERE c.version = m.version AND c.feature LIKE 'type:%');
+                SELECT string_agg(substr(f.feature, 6), ', ' ORDER BY f.feature)
+                FROM ml.model_feature f WHERE f.version = v AND f.feature LIKE 'type:%');
     END IF;
     SELECT string_agg(g, ', ') INTO bad FROM unnest(coalesce(genres, '{}')) g
-    WHERE NOT EXISTS (SELECT 1 FROM ml.model_coef c
-                      WHERE c.version = m.version AND c.feature = 'genre:' || g);
+    WHERE NOT EXISTS (SELECT 1 FROM ml.model_feature f
+                      WHERE f.version = v AND f.feature = 'genre:' || g);
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'genres: unknown genre(s) %', bad USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'known: ' || (SELECT string_agg(substr(c.feature, 7), ', ' ORDER BY c.feature)
-                                 FROM ml.model_coef c
-                                 WHERE c.version = m.version AND c.feature LIKE 'genre:%');
+            HINT = 'known: ' || (SELECT string_agg(substr(f.feature, 7), ', ' ORDER BY f.feature)
+                                 FROM ml.model_feature f
+                                 WHERE f.version = v AND f.feature LIKE 'genre:%');
     END IF;
     IF runtime_minutes < 0 OR start_year < 1800 OR start_year > 2200 THEN
         RAISE EXCEPTION 'runtime_minutes must be >= 0 and start_year between 1800 and 2200'
@@ -57,67 +108,160 @@ BEGIN
         RAISE EXCEPTION 'people: not an IMDb person id: %', bad
             USING ERRCODE = 'invalid_parameter_value', HINT = 'ids look like nm0000229';
     END IF;
-    RETURN QUERY
     WITH people AS (
-        SELECT r.key AS role, substr(x, 3)::integer AS person_id
+        SELECT DISTINCT r.key AS role, substr(x, 3)::integer AS person_id
         FROM jsonb_each(role_ids) r, jsonb_array_elements_text(
             CASE WHEN jsonb_typeof(r.value) = 'array' THEN r.value ELSE '[]' END) x
     ), records AS (  -- one primary-key lookup per person (a join would scan the version)
-        SELECT p.role,
-               (SELECT e FROM ml.person_effect e WHERE e.version = m.version
-                  AND e.role = p.role AND e.person_id = p.person_id) AS e
-        FROM (SELECT DISTINCT * FROM people) p
-    ), effects AS (  -- newcomers (no track record) count as n = 0: effect 0
-        SELECT r.role,
-               (coalesce((r.e).total, 0) + k * mu) / (coalesce((r.e).n, 0) + k) - mu AS effect,
-               coalesce((r.e).n, 0) AS n
+        SELECT pe.role,
+               (SELECT e FROM ml.person_effect e WHERE e.version = v
+                  AND e.role = pe.role AND e.person_id = pe.person_id) AS e
+        FROM people pe
+    ), effects AS (
+        SELECT r.role, coalesce((r.e).n, 0) AS n,
+               (coalesce((r.e).total, 0) + (p ->> 'smoothing_k')::float8 * (p ->> 'mu')::float8)
+                   / (coalesce((r.e).n, 0) + (p ->> 'smoothing_k')::float8)
+                   - (p ->> 'mu')::float8 AS effect,
+               (coalesce((r.e).total_votes, 0)
+                   + (p ->> 'smoothing_k')::float8 * (p ->> 'mu_votes')::float8)
+                   / (coalesce((r.e).n, 0) + (p ->> 'smoothing_k')::float8)
+                   - (p ->> 'mu_votes')::float8 AS audience
         FROM records r
-    ), role_values AS (
-        SELECT role || ':effect' AS feature, avg(effect) AS value FROM effects GROUP BY role
-        UNION ALL SELECT role || ':best', max(effect) FROM effects GROUP BY role
-        UNION ALL SELECT role || ':films', ln(1 + avg(n)) FROM effects GROUP BY role
-    ), band AS (
-        SELECT CASE WHEN runtime_minutes IS NULL THEN 'na'
-                    WHEN runtime_minutes < 60 THEN '<60' WHEN runtime_minutes < 90 THEN '60-90'
-                    WHEN runtime_minutes < 120 THEN '90-120'
-                    WHEN runtime_minutes < 150 THEN '120-150' ELSE '150+' END AS b,
-               CASE WHEN start_year IS NULL THEN 'na'
-                    ELSE (least(greatest(start_year, 1910), 2020) / 10 * 10)::text END AS d
-    ), inputs AS (
-        SELECT 'type:' || title_type AS feature, 1.0::float8 AS value
-        UNION ALL SELECT 'genre:' || g, 1.0 FROM (SELECT DISTINCT unnest(genres)) s(g)
-        UNION ALL SELECT CASE WHEN EXISTS (SELECT 1 FROM ml.model_coef c
-                                           WHERE c.version = m.version
-                                             AND c.feature = 'decade:' || band.d)
-                              THEN 'decade:' || band.d ELSE 'decade:na' END, 1.0 FROM band
-        UNION ALL SELECT 'year', (coalesce(start_year, year_mean) - 2000) / 10.0
-        UNION ALL SELECT 'runtime:' || band.b, 1.0 FROM band
-        UNION ALL SELECT 'genre_count', (SELECT count(DISTINCT g) FROM unnest(genres) g)::float8
-        UNION ALL SELECT * FROM role_values
     )
-    SELECT m.version, 'baseline', 'baseline',
-           NULL::float8, sum(c.coef * c.mean) + max(c.coef) FILTER (WHERE c.feature = 'intercept')
-    FROM ml.model_coef c WHERE c.version = m.version
-    UNION ALL
-    SELECT m.version, c.feature,
-           CASE WHEN c.feature LIKE 'type:%' THEN 'title type'
-                WHEN c.feature LIKE 'genre%' THEN 'genres'
-                WHEN c.feature LIKE 'decade:%' OR c.feature = 'year' THEN 'year'
-                WHEN c.feature LIKE 'runtime:%' THEN 'runtime'
-                WHEN c.feature LIKE 'director:%' THEN 'directors'
-                WHEN c.feature LIKE 'writer:%' THEN 'writers'
-                WHEN c.feature LIKE 'actor:%' THEN 'actors'
-                WHEN c.feature LIKE 'producer:%' THEN 'producers'
-                ELSE 'other' END,
-           coalesce(i.value, 0), c.coef * (coalesce(i.value, 0) - c.mean)
-    FROM ml.model_coef c LEFT JOIN inputs i USING (feature)
-    WHERE c.version = m.version AND c.feature <> 'intercept';
+    SELECT coalesce(jsonb_object_agg(kv.key, kv.value), '{}') INTO role_values
+    FROM effects e0, LATERAL (
+        SELECT e0.role || ':effect' AS key, avg(effect) AS value FROM effects WHERE role = e0.role
+        UNION ALL SELECT e0.role || ':best', max(effect) FROM effects WHERE role = e0.role
+        UNION ALL SELECT e0.role || ':films', ln(1 + avg(n)) FROM effects WHERE role = e0.role
+        UNION ALL SELECT e0.role || ':audience', avg(audience) FROM effects WHERE role = e0.role
+    ) kv;
+    band := CASE WHEN runtime_minutes IS NULL THEN 'na'
+                 WHEN runtime_minutes < 60 THEN '<60' WHEN runtime_minutes < 90 THEN '60-90'
+                 WHEN runtime_minutes < 120 THEN '90-120'
+                 WHEN runtime_minutes < 150 THEN '120-150' ELSE '150+' END;
+    dec := CASE WHEN start_year IS NULL THEN 'na'
+                ELSE (least(greatest(start_year, 1910), 2020) / 10 * 10)::text END;
+    IF NOT EXISTS (SELECT 1 FROM ml.model_feature f
+                   WHERE f.version = v AND f.feature = 'decade:' || dec) THEN
+        dec := 'na';
+    END IF;
+    SELECT array_agg(CASE
+            WHEN f.feature LIKE 'type:%' THEN (substr(f.feature, 6) = title_type)::int
+            WHEN f.feature LIKE 'genre:%' THEN (substr(f.feature, 7) = ANY (genres))::int
+            WHEN f.feature = 'genre_count' THEN
+                (SELECT count(DISTINCT g) FROM unnest(genres) g)
+            WHEN f.feature LIKE 'decade:%' THEN (substr(f.feature, 8) = dec)::int
+            WHEN f.feature = 'year' THEN coalesce(start_year, (p ->> 'year_mean')::float8)
+            WHEN f.feature = 'runtime' THEN
+                coalesce(runtime_minutes, (p ->> 'runtime_mean')::float8)
+            WHEN f.feature LIKE 'runtime:%' THEN (substr(f.feature, 9) = band)::int
+            WHEN f.feature = 'adult' THEN 0
+            ELSE coalesce((role_values ->> f.feature)::float8, 0) END::float8
+        ORDER BY f.position)
+    INTO vals FROM ml.model_feature f WHERE f.version = v;
+    RETURN vals;
 END
 $$;
 
+-- Path attributions (Saabas) of a forest: walk every tree from its root to the leaf the inputs
+-- reach; each split's change of value goes to its feature. Returns one contribution per feature
+-- position, then the base (intercept + roots' values) last; their sum is the prediction.
+CREATE OR REPLACE FUNCTION ml.forest_terms(v integer, x double precision[])
+RETURNS double precision[]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    roots integer[];
+    feat integer[];
+    thr double precision[];
+    miss boolean[];
+    lft integer[];
+    rgt integer[];
+    val double precision[];
+    c double precision[];
+    base double precision;
+    n integer;
+    nxt integer;
+    fi integer;
+    xv double precision;
+BEGIN
+    SELECT f.roots, f.feature, f.threshold, f.missing_left, f.left_child, f.right_child, f.value
+    INTO roots, feat, thr, miss, lft, rgt, val
+    FROM ml.model_forest f WHERE f.version = v;
+    SELECT (params ->> 'intercept')::float8 INTO base FROM ml.model WHERE version = v;
+    c := array_fill(0::float8, ARRAY[cardinality(x)]);
+    FOREACH n IN ARRAY roots LOOP
+        base := base + val[n];
+        LOOP
+            fi := feat[n];
+            EXIT WHEN fi = 0;
+            xv := x[fi];
+            IF xv IS NULL THEN
+                nxt := CASE WHEN miss[n] THEN lft[n] ELSE rgt[n] END;
+            ELSIF xv <= thr[n] THEN
+                nxt := lft[n];
+            ELSE
+                nxt := rgt[n];
+            END IF;
+            c[fi] := c[fi] + val[nxt] - val[n];
+            n := nxt;
+        END LOOP;
+    END LOOP;
+    RETURN c || base;
+END
+$$;
+
+-- One row per feature: its value and contribution, plus a 'baseline' row (ridge: the prediction
+-- for an average film; trees: intercept + roots' values). The contributions sum to the prediction.
+CREATE OR REPLACE FUNCTION ml.model_terms(
+    v integer, title_type text, start_year integer, runtime_minutes integer, genres text[],
+    directors text[], writers text[], actors text[], producers text[])
+RETURNS TABLE (feature text, feature_group text, value double precision,
+               contribution double precision)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public AS $$
+DECLARE
+    x double precision[] := ml.popularity_inputs(v, title_type, start_year, runtime_minutes,
+                                                 genres, directors, writers, actors, producers);
+    c double precision[];
+BEGIN
+    IF (SELECT kind FROM ml.model WHERE version = v) = 'trees' THEN
+        c := ml.forest_terms(v, x);
+        RETURN QUERY
+        SELECT 'baseline', 'baseline', NULL::float8, c[cardinality(c)]
+        UNION ALL
+        SELECT f.feature, ml.feature_group(f.feature), x[f.position + 1], c[f.position + 1]
+        FROM ml.model_feature f WHERE f.version = v;
+    ELSE
+        RETURN QUERY
+        SELECT 'baseline', 'baseline', NULL::float8,
+               (SELECT (params ->> 'intercept')::float8 FROM ml.model WHERE version = v)
+               + sum(f.coef * f.mean)
+        FROM ml.model_feature f WHERE f.version = v
+        UNION ALL
+        SELECT f.feature, ml.feature_group(f.feature), x[f.position + 1],
+               f.coef * (x[f.position + 1] - f.mean)
+        FROM ml.model_feature f WHERE f.version = v;
+    END IF;
+END
+$$;
+
+-- The prediction of model version v (its target's units) and the 80 % interval of its held-out
+-- residuals (10th and 90th percentiles).
+CREATE OR REPLACE FUNCTION ml.model_predict(
+    v integer, title_type text, start_year integer, runtime_minutes integer, genres text[],
+    directors text[], writers text[], actors text[], producers text[])
+RETURNS TABLE (prediction double precision, low double precision, high double precision)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+    SELECT p.y, p.y + (m.metrics ->> 'residual_q10')::float8,
+           p.y + (m.metrics ->> 'residual_q90')::float8
+    FROM (SELECT sum(t.contribution) AS y
+          FROM ml.model_terms(v, title_type, start_year, runtime_minutes, genres, directors,
+                              writers, actors, producers) t) p
+    CROSS JOIN ml.model m WHERE m.version = v
+$$;
+
 -- predict_rating(genres => '{Drama}', runtime_minutes => 120, directors => '{nm0000229}'):
--- the expected IMDb rating, and an 80 % interval from the held-out residuals (10th and 90th
--- percentiles). Unknown people count as newcomers; unknown type or genre is an error.
+-- the expected IMDb rating and an 80 % interval. Unknown people count as newcomers; an unknown
+-- type or genre is an error.
 CREATE OR REPLACE FUNCTION api.predict_rating(
     title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
     runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
@@ -126,19 +270,80 @@ CREATE OR REPLACE FUNCTION api.predict_rating(
 RETURNS TABLE (predicted_rating double precision, low double precision, high double precision,
                model_version integer)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT p.rating,
-           greatest(1, p.rating + (m.metrics ->> 'residual_q10')::float8),
-           least(10, p.rating + (m.metrics ->> 'residual_q90')::float8),
-           p.version
-    FROM (SELECT max(t.version) AS version, sum(t.contribution) AS rating
-          FROM ml.rating_terms(title_type, start_year, runtime_minutes, genres, directors,
-                               writers, actors, producers) t) p
-    JOIN ml.model m ON m.version = p.version
+    SELECT p.prediction, greatest(1, p.low), least(10, p.high), v.v
+    FROM (SELECT ml.active_model('rating') AS v) v,
+         ml.model_predict(v.v, title_type, start_year, runtime_minutes, genres, directors,
+                          writers, actors, producers) p
 $$;
 
--- explain_rating(same arguments): what pushes the prediction up or down, one row per group of
--- features ('baseline' = an average film), largest effects first; contributions sum to the
--- prediction.
+-- predict_audience(same arguments): the expected number of IMDb votes (how many people will
+-- watch and rate the film), an 80 % interval, the model version.
+CREATE OR REPLACE FUNCTION api.predict_audience(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (expected_votes double precision, low double precision, high double precision,
+               model_version integer)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT power(10, p.prediction), power(10, p.low), power(10, p.high), v.v
+    FROM (SELECT ml.active_model('audience') AS v) v,
+         ml.model_predict(v.v, title_type, start_year, runtime_minutes, genres, directors,
+                          writers, actors, producers) p
+$$;
+
+-- What drives the prediction, by what the user entered, measured against the average film of
+-- its type: first 'average <type>' (the mean prediction over the training films of that type),
+-- then one row per input given (genres, each role, runtime, year, title type), then 'not given'
+-- (what the inputs left out, against that average). The rows sum to the prediction.
+CREATE OR REPLACE FUNCTION ml.explain(
+    target text, title_type text, start_year integer, runtime_minutes integer, genres text[],
+    directors text[], writers text[], actors text[], producers text[])
+RETURNS TABLE (feature_group text, contribution double precision, detail text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+    WITH v AS (SELECT ml.active_model(target) AS v),
+    terms AS (
+        SELECT t.feature_group AS g, sum(t.contribution) AS c
+        FROM v, ml.model_terms(v.v, title_type, start_year, runtime_minutes, genres, directors,
+                               writers, actors, producers) t
+        GROUP BY t.feature_group
+    ), means AS (
+        SELECT gm.feature_group AS g, gm.contribution AS c
+        FROM v JOIN ml.model_group_mean gm ON gm.version = v.v AND gm.title_type = explain.title_type
+    ), names AS (
+        SELECT r.g, string_agg(coalesce(p.primary_name, x), ', ' ORDER BY x) AS who
+        FROM (VALUES ('directors', directors), ('writers', writers), ('cast', actors),
+                     ('producers', producers)) r(g, ids),
+             unnest(r.ids) x
+        LEFT JOIN catalog.person p ON x ~ '^nm[0-9]{7,9}$' AND p.person_id = substr(x, 3)::int
+        GROUP BY r.g
+    ), given AS (
+        SELECT g, detail FROM (VALUES
+            ('title type', title_type),
+            ('genres', nullif(array_to_string(genres, ', '), '')),
+            ('year', start_year::text),
+            ('runtime', runtime_minutes || ' min')) d(g, detail)
+        WHERE detail IS NOT NULL
+        UNION ALL SELECT g, who FROM names
+    ), relative AS (
+        SELECT t.g, t.c - coalesce(m.c, 0) AS c, gv.detail, gv.g IS NOT NULL AS is_given
+        FROM terms t LEFT JOIN means m USING (g) LEFT JOIN given gv USING (g)
+        WHERE t.g <> 'baseline'
+    )
+    SELECT * FROM (
+        SELECT 'average ' || title_type AS g, (SELECT c FROM terms WHERE g = 'baseline')
+                   + coalesce((SELECT sum(c) FROM means), 0) AS c, NULL::text AS detail
+        UNION ALL
+        SELECT g, c, detail FROM relative WHERE is_given
+        UNION ALL
+        SELECT 'not given', sum(c), string_agg(g, ', ' ORDER BY g)
+        FROM relative WHERE NOT is_given HAVING count(*) > 0
+    ) e
+    ORDER BY e.g LIKE 'average %' DESC, e.g = 'not given', abs(e.c) DESC
+$$;
+
+-- explain_rating(same arguments as predict_rating): rating points by input; rows sum to the
+-- predicted rating.
 CREATE OR REPLACE FUNCTION api.explain_rating(
     title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
     runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
@@ -146,22 +351,103 @@ CREATE OR REPLACE FUNCTION api.explain_rating(
     producers text[] DEFAULT '{}')
 RETURNS TABLE (feature_group text, contribution double precision, detail text)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT t.feature_group, sum(t.contribution),
-           string_agg(t.feature || CASE WHEN t.value = 0 THEN ' (no)' ELSE '' END || ' '
-                      || to_char(t.contribution, 'S0.000'), ', '
-                      ORDER BY abs(t.contribution) DESC)
-               FILTER (WHERE abs(t.contribution) >= 0.005 AND t.feature <> 'baseline')
-    FROM ml.rating_terms(title_type, start_year, runtime_minutes, genres, directors, writers,
-                         actors, producers) t
-    GROUP BY t.feature_group
-    ORDER BY t.feature_group = 'baseline' DESC, abs(sum(t.contribution)) DESC
+    SELECT * FROM ml.explain('rating', title_type, start_year, runtime_minutes, genres,
+                             directors, writers, actors, producers)
 $$;
 
--- The active model, for the app's model card.
+-- explain_audience(same arguments): contributions in log10 votes (+0.3 = twice the audience);
+-- rows sum to log10(expected_votes).
+CREATE OR REPLACE FUNCTION api.explain_audience(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (feature_group text, contribution double precision, detail text)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT * FROM ml.explain('audience', title_type, start_year, runtime_minutes, genres,
+                             directors, writers, actors, producers)
+$$;
+
+-- What-if curves for a planned film: the expected rating and audience when one input changes
+-- and the others stay: runtime 60-210 min, year 1970-2030, and each named person swapped for a
+-- newcomer (no track record). dimension 'as entered' is the film itself.
+CREATE OR REPLACE FUNCTION api.what_if(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (dimension text, setting text, x integer, predicted_rating double precision,
+               expected_votes double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    WITH m AS (SELECT ml.active_model('rating') AS r, ml.active_model('audience') AS a),
+    variants AS (
+        SELECT 'as entered' AS dimension, 'as entered' AS setting, NULL::int AS x,
+               start_year AS y, runtime_minutes AS rt,
+               directors AS d, writers AS w, actors AS ac, producers AS p
+        UNION ALL
+        SELECT 'runtime', s || ' min', s, start_year, s, directors, writers, actors, producers
+        FROM generate_series(60, 210, 10) s
+        UNION ALL
+        SELECT 'year', s::text, s, s, runtime_minutes, directors, writers, actors, producers
+        FROM generate_series(1970, 2030, 5) s
+        UNION ALL
+        SELECT 'newcomer instead of', coalesce(pr.primary_name, who.id), NULL,
+               start_year, runtime_minutes,
+               array_replace(directors, who.id, 'nm0000000'),
+               array_replace(writers, who.id, 'nm0000000'),
+               array_replace(actors, who.id, 'nm0000000'),
+               array_replace(producers, who.id, 'nm0000000')
+        FROM (SELECT DISTINCT unnest(directors || writers || actors || producers) AS id) who
+        LEFT JOIN catalog.person pr ON who.id ~ '^nm[0-9]{7,9}$'
+                                   AND pr.person_id = substr(who.id, 3)::int
+    )
+    SELECT vr.dimension, vr.setting, vr.x, r.prediction, power(10, a.prediction)
+    FROM variants vr CROSS JOIN m,
+         LATERAL ml.model_predict(m.r, title_type, vr.y, vr.rt, genres, vr.d, vr.w, vr.ac, vr.p) r,
+         LATERAL ml.model_predict(m.a, title_type, vr.y, vr.rt, genres, vr.d, vr.w, vr.ac, vr.p) a
+$$;
+
+-- The active models, for the app's model card: metrics, and what weighs most (the mean absolute
+-- contribution of each group of inputs over the training films, in the target's units).
 CREATE OR REPLACE VIEW api.model_card AS
-SELECT m.version, m.trained_at, m.params, m.metrics,
-       (SELECT jsonb_agg(jsonb_build_object('feature', c.feature, 'coef', round(c.coef::numeric, 3))
-                         ORDER BY abs(c.coef) DESC)
-        FROM (SELECT * FROM ml.model_coef c2 WHERE c2.version = m.version
-              AND c2.feature <> 'intercept' ORDER BY abs(c2.coef) DESC LIMIT 10) c) AS strongest
+SELECT m.target, m.kind, m.version, m.trained_at, m.params, m.metrics - 'importance' AS metrics,
+       m.metrics -> 'importance' AS strongest
 FROM ml.model m WHERE m.active;
+
+-- "What drives popularity", from the active models: their partial dependence (ml.model_effect,
+-- computed at training) on each genre alone, the most common genre combinations, the runtime
+-- (60-210 min) and the decade: the mean prediction over training movies with that input set and
+-- the others as they are; films = training films with that genre or combination.
+CREATE OR REPLACE FUNCTION api.popularity_drivers()
+RETURNS TABLE (kind text, label text, x integer, films integer, predicted_rating double precision,
+               expected_votes double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT r.kind, r.label, r.x, r.films, r.value, power(10, a.value)
+    FROM ml.model_effect r
+    JOIN ml.model_effect a ON a.version = ml.active_model('audience')
+                          AND a.kind = r.kind AND a.label = r.label
+    WHERE r.version = ml.active_model('rating')
+    ORDER BY r.kind, r.x, r.films DESC, r.label
+$$;
+
+-- The strongest track records of a role ('director', 'writer', 'actor', 'producer') in the active
+-- rating model: the smoothed effect on the rating (and on the audience, log10 votes) of the
+-- person's training films, and how many films it rests on (at least min_films).
+CREATE OR REPLACE FUNCTION api.track_records(role text, k integer DEFAULT 10,
+                                            min_films integer DEFAULT 3)
+RETURNS TABLE (nconst text, primary_name text, films integer, mean_rating double precision,
+               rating_effect double precision, audience_effect double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    WITH m AS (SELECT v.version, v.params FROM ml.model v
+               WHERE v.version = ml.active_model('rating')),
+    s AS (SELECT (params ->> 'smoothing_k')::float8 AS shrink, (params ->> 'mu')::float8 AS mu,
+                  (params ->> 'mu_votes')::float8 AS mu_votes, version FROM m)
+    SELECT p.nconst, p.primary_name, e.n, e.total / e.n,
+           (e.total + s.shrink * s.mu) / (e.n + s.shrink) - s.mu,
+           (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes
+    FROM s JOIN ml.person_effect e ON e.version = s.version
+    JOIN catalog.person p ON p.person_id = e.person_id
+    WHERE e.role = track_records.role AND e.n >= min_films
+    ORDER BY (e.total + s.shrink * s.mu) / (e.n + s.shrink) DESC
+    LIMIT least(greatest(track_records.k, 0), 100)
+$$;

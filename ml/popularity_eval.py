@@ -1,10 +1,10 @@
-"""``netfloox eval popularity``: the SQL scorer on titles the training never saw, beside baselines.
+"""``netfloox eval popularity``: the SQL scorers on titles the training never saw, beside baselines.
 
 Two test sets: the held-out 10 % (hash of tconst, excluded from training and from every track
-record) and a time split (a model refitted on films before 2015, tested on the held-out films of
-2015 and later). Reported for the **SQL scorer** (``predict_rating`` called for each film with its
-real type, year, runtime, genres and people) beside the global mean, a genre + year + runtime ridge,
-and a gradient-boosting reference on the same features (what the in-database linear form costs).
+record) and a time split (models refitted on films before 2015, tested on the held-out films of
+2015 and later). Reported for the **SQL scorers** (``predict_rating`` / ``predict_audience`` and the
+registered ridge version, each called with the film's real type, year, runtime, genres and people)
+beside the global mean and a genre + year + runtime ridge; then an ablation of the input groups.
 """
 
 from __future__ import annotations
@@ -18,120 +18,198 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from database.evaldoc import write_section
-from ml.popularity import ROLES, FilmFeatures, fit, load_features, metrics, sample_weight
+from ml.popularity import (
+    ROLES,
+    TARGETS,
+    TREE_PARAMS,
+    FilmFeatures,
+    fit,
+    load_features,
+    metrics,
+    sample_weight,
+)
 
+# Each held-out film through a model version's SQL scorer, with its real inputs.
 SQL_SCORES = """
-SELECT f.title_id, p.predicted_rating
+WITH people AS (
+    SELECT c.title_id, c.role,
+           array_agg('nm' || lpad(c.person_id::text, greatest(7, length(c.person_id::text)), '0'))
+               AS ids
+    FROM ml.popularity_credit c
+    JOIN ml.popularity_features f ON f.title_id = c.title_id AND f.is_holdout
+    GROUP BY c.title_id, c.role
+)
+SELECT f.title_id, p.prediction
 FROM ml.popularity_features f
-CROSS JOIN LATERAL api.predict_rating(
-    f.title_type, f.start_year, f.runtime_minutes, f.genres,
-    ARRAY(SELECT 'nm' || lpad(c.person_id::text, greatest(7, length(c.person_id::text)), '0')
-          FROM ml.popularity_credit c WHERE c.title_id = f.title_id AND c.role = 'director'),
-    ARRAY(SELECT 'nm' || lpad(c.person_id::text, greatest(7, length(c.person_id::text)), '0')
-          FROM ml.popularity_credit c WHERE c.title_id = f.title_id AND c.role = 'writer'),
-    ARRAY(SELECT 'nm' || lpad(c.person_id::text, greatest(7, length(c.person_id::text)), '0')
-          FROM ml.popularity_credit c WHERE c.title_id = f.title_id AND c.role = 'actor'),
-    ARRAY(SELECT 'nm' || lpad(c.person_id::text, greatest(7, length(c.person_id::text)), '0')
-          FROM ml.popularity_credit c WHERE c.title_id = f.title_id AND c.role = 'producer')) p
+CROSS JOIN LATERAL ml.model_predict(
+    %(version)s, f.title_type, f.start_year, f.runtime_minutes, f.genres,
+    coalesce((SELECT ids FROM people WHERE title_id = f.title_id AND role = 'director'), '{}'),
+    coalesce((SELECT ids FROM people WHERE title_id = f.title_id AND role = 'writer'), '{}'),
+    coalesce((SELECT ids FROM people WHERE title_id = f.title_id AND role = 'actor'), '{}'),
+    coalesce((SELECT ids FROM people WHERE title_id = f.title_id AND role = 'producer'), '{}')) p
 WHERE f.is_holdout
 """
 
-
-class BasicFeatures(FilmFeatures):
-    """Genres, year and runtime only (the classic baseline)."""
-
-    def transform(self, df: pd.DataFrame) -> np.ndarray:
-        names = list(self.get_feature_names_out())
-        keep = [
-            i
-            for i, n in enumerate(names)
-            if n.startswith(("genre:", "decade:", "runtime:")) or n == "year"
-        ]
-        return super().transform(df)[:, keep]
+HEADER = (
+    "| model | R² (movies) | RMSE (movies) | MAE (movies) | calibration slope (movies) "
+    "| R² (all types) | titles |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+ABLATION = {
+    "directors": ("director:",),
+    "writers": ("writer:",),
+    "lead actors": ("actor:",),
+    "producers": ("producer:",),
+    "people's audience (all roles)": tuple(f"{r}:audience" for r in ROLES),
+    "people's best (all roles)": tuple(f"{r}:best" for r in ROLES),
+    "runtime (minutes and bands)": ("runtime",),
+    "year and decade": ("year", "decade:"),
+    "genres": ("genre",),
+}
 
 
 def _movies(df: pd.DataFrame) -> np.ndarray:
     return (df["title_type"] == "movie").to_numpy()
 
 
-def reference_models(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
-    w = sample_weight(train)
+class BasicFeatures(FilmFeatures):
+    """Genres, year and runtime only (the classic baseline)."""
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.array(
+            [
+                n
+                for n in self._all_names()
+                if n.startswith(("genre:", "decade:", "runtime")) or n == "year"
+            ]
+        )
+
+
+def baselines(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, np.ndarray]:
+    w = sample_weight(train, target)
+    y = train[TARGETS[target]]
     basic = Pipeline(
         [
             ("features", BasicFeatures()),
             ("scale", StandardScaler()),
             ("model", RidgeCV(alphas=np.logspace(-2, 4, 13))),
         ]
-    )
-    basic.fit(train, train["rating"], model__sample_weight=w)
-    features = FilmFeatures().fit(train)
-    gbr = HistGradientBoostingRegressor(max_iter=300, random_state=0)
-    gbr.fit(features.transform(train), train["rating"], sample_weight=w)
-    mean = np.average(train["rating"], weights=w)
+    ).fit(train, y, model__sample_weight=w)
     return {
-        "global mean": np.full(len(test), mean),
+        "global mean": np.full(len(test), np.average(y, weights=w)),
         "genre + year + runtime (ridge)": basic.predict(test),
-        "gradient boosting, same features (Python reference)": gbr.predict(
-            features.transform(test)
-        ),
     }
 
 
-def _rows(name: str, y: np.ndarray, pred: np.ndarray, movies: np.ndarray) -> str:
+def _row(name: str, y: np.ndarray, pred: np.ndarray, movies: np.ndarray) -> str:
     a, m = metrics(y, pred), metrics(y[movies], pred[movies])
     return (
         f"| {name} | {m['r2']:.3f} | {m['rmse']:.3f} | {m['mae']:.3f} | "
-        f"{a['r2']:.3f} | {a['n']:,} |"
+        f"{_slope(m['calibration_slope'])} | {a['r2']:.3f} | {a['n']:,} |"
     )
+
+
+def _slope(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _sql_predictions(conn: psycopg.Connection, version: int, ids: pd.Series) -> np.ndarray:
+    scores = dict(conn.execute(SQL_SCORES, {"version": version}).fetchall())
+    return ids.map(scores).to_numpy(dtype=float)
+
+
+def _versions(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
+    """The active model per target, and the newest ridge of the rating."""
+    rows = conn.execute(
+        """SELECT target, kind, max(version) FILTER (WHERE active),
+                  max(version) FILTER (WHERE kind = 'ridge')
+           FROM ml.model GROUP BY target, kind"""
+    ).fetchall()
+    out = {}
+    for target, _kind, active, ridge in rows:
+        if active:
+            out[(target, "active")] = active
+        if ridge:
+            out[(target, "ridge")] = ridge
+    return out
+
+
+def held_out_table(conn: psycopg.Connection, df: pd.DataFrame, target: str) -> list[str]:
+    holdout = df[df["is_holdout"]].sort_values("title_id")
+    train = df[~df["is_holdout"]]
+    y, movies = holdout[TARGETS[target]].to_numpy(), _movies(holdout)
+    versions = _versions(conn)
+    api = "predict_rating()" if target == "rating" else "predict_audience()"
+    lines = [HEADER]
+    if (target, "active") in versions:
+        pred = _sql_predictions(conn, versions[(target, "active")], holdout["title_id"])
+        lines.append(_row(f"**{api} — the SQL scorer (trees)**", y, pred, movies))
+    if (target, "ridge") in versions:
+        pred = _sql_predictions(conn, versions[(target, "ridge")], holdout["title_id"])
+        lines.append(_row("ridge, same inputs (registered version, SQL)", y, pred, movies))
+    for name, pred in baselines(train, holdout, target).items():
+        lines.append(_row(name, y, pred, movies))
+    return lines
+
+
+def time_split_table(df: pd.DataFrame, target: str) -> list[str]:
+    """Refit on films before 2015 (fit() trains on the non-held-out rows), test on held-out
+    films of 2015 and later."""
+    train = df[~df["is_holdout"]]
+    old = train[train["start_year"] < 2015]
+    new = df[df["is_holdout"] & (df["start_year"] >= 2015)]
+    both = pd.concat([old, new])
+    y, movies = new[TARGETS[target]].to_numpy(), _movies(new)
+    lines = [HEADER]
+    for kind in ("trees", "ridge"):
+        pred = fit(both, kind, target).pipeline.predict(new)
+        lines.append(_row(f"{kind}, trained < 2015", y, pred, movies))
+    for name, pred in baselines(old, new, target).items():
+        lines.append(_row(name, y, pred, movies))
+    return lines
+
+
+def ablation_table(df: pd.DataFrame) -> list[str]:
+    """Held-out R² of the trees without each group of inputs (Python, same parameters)."""
+    train, holdout = df[~df["is_holdout"]], df[df["is_holdout"]]
+    movies = _movies(holdout)
+    lines = ["| without | R² rating (movies) | R² audience (movies) |", "| --- | ---: | ---: |"]
+    for name, drop in {"(nothing: the shipped model)": (), **ABLATION}.items():
+        cells = []
+        for target in ("rating", "audience"):
+            features = FilmFeatures(drop).fit(train)
+            model = HistGradientBoostingRegressor(random_state=0, **TREE_PARAMS)
+            model.fit(
+                features.transform(train),
+                train[TARGETS[target]],
+                sample_weight=sample_weight(train, target),
+            )
+            pred = model.predict(features.transform(holdout))
+            cells.append(metrics(holdout[TARGETS[target]].to_numpy()[movies], pred[movies])["r2"])
+        lines.append(f"| {name} | {cells[0]:.3f} | {cells[1]:.3f} |")
+    return lines
 
 
 def evaluate(conn: psycopg.Connection) -> str:
     df = load_features(conn)
-    holdout = df[df["is_holdout"]].sort_values("title_id")
-    sql = dict(conn.execute(SQL_SCORES).fetchall())
-    y = holdout["rating"].to_numpy()
-    movies = _movies(holdout)
-    header = (
-        "| model | R² (movies) | RMSE (movies) | MAE (movies) | R² (all types) | titles |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: |"
-    )
-    lines = [
-        header,
-        _rows(
-            "**predict_rating() — the SQL scorer**",
-            y,
-            holdout["title_id"].map(sql).to_numpy(),
-            movies,
-        ),
+    n_train = int((~df["is_holdout"]).sum())
+    parts = [
+        f"Held-out titles (10 %, hash of tconst; training on the other {n_train:,} rated titles "
+        "with ≥ 20 votes). **Rating** (IMDb average rating):",
+        "\n".join(held_out_table(conn, df, "rating")),
+        "**Audience** (log10 of the number of votes; `predict_audience` returns 10^prediction):",
+        "\n".join(held_out_table(conn, df, "audience")),
+        "Time split (trained on films before 2015, tested on held-out films of 2015 and later; "
+        "track records still include every training film, so it tests the drift of the model, "
+        "not a strict earlier-films-only setting). Rating:",
+        "\n".join(time_split_table(df, "rating")),
+        "Audience:",
+        "\n".join(time_split_table(df, "audience")),
+        "Ablation (the trees refitted without one group of inputs; held-out movies):",
+        "\n".join(ablation_table(df)),
+        f"Roles used: {', '.join(ROLES)}. Calibration slope: OLS slope of the truth on the "
+        "prediction (1 = calibrated).",
     ]
-    train = df[~df["is_holdout"]]
-    for name, pred in reference_models(train, holdout).items():
-        lines.append(_rows(name, y, pred, movies))
-    # time split: refit on older films, test on the newest held-out ones
-    old, new = train[train["start_year"] < 2015], holdout[holdout["start_year"] >= 2015]
-    refit = fit(pd.concat([old, new]))  # fit() trains on the non-held-out rows (old) only
-    time_lines = [
-        header,
-        _rows(
-            "ridge, same features, trained < 2015",
-            new["rating"].to_numpy(),
-            refit.pipeline.predict(new),
-            _movies(new),
-        ),
-    ]
-    for name, pred in reference_models(old, new).items():
-        time_lines.append(_rows(name, new["rating"].to_numpy(), pred, _movies(new)))
-    n_train = len(train)
-    return (
-        f"Held-out titles (10 %, hash of tconst; training on the other {n_train:,} rated "
-        f"titles with ≥ 20 votes):\n\n"
-        + "\n".join(lines)
-        + "\n\nTime split (trained on films before 2015, tested on held-out films of 2015 and "
-        "later; track records still include every training film, so it tests the drift of "
-        "the coefficients, not a strict earlier-films-only setting):\n\n"
-        + "\n".join(time_lines)
-        + f"\n\nRoles used: {', '.join(ROLES)}."
-    )
+    return "\n\n".join(parts)
 
 
 def write_report(conn: psycopg.Connection) -> str:

@@ -7,8 +7,9 @@ import dash_bootstrap_components as dbc
 import pytest
 
 from app.web import create_app
+from app.web.components import votes
 from app.web.db import Database, UserError, as_app_role, set_database
-from ml.popularity import fit, load_features, write
+from ml.popularity import train as train_popularity
 from tests.factories import add_title, refresh_analytics
 from tests.test_recommend import build_catalogue
 
@@ -19,7 +20,7 @@ SEED = "tt0000005"  # "Film 5": Action, Sci-Fi
 def site(db, db_url):
     """The app on a small catalogue with both models trained; yields the page modules."""
     build_catalogue(db)
-    write(db, fit(load_features(db)))
+    train_popularity(db)
     create_app(as_app_role(db_url))
     from app.web.pages import explore, predict, recommend
 
@@ -88,28 +89,52 @@ def test_recommend_messages_instead_of_errors(site):
     assert "No recommendation" in texts(second)
 
 
-def test_prediction_shows_the_rating_its_range_and_drivers_that_add_up(site, db):
+def test_prediction_shows_rating_audience_drivers_and_what_if(site, db):
     _, _, predict = site
-    box, figure, style = predict.update_prediction(
+    box, figure, style, what_if, what_if_style = predict.update_prediction(
         1, "movie", 2005, 110, ["Drama"], ["nm0000002"], [], ["nm0000101"], []
     )
-    sql = db.execute("""SELECT predicted_rating, low, high FROM predict_rating(
-                          start_year => 2005, runtime_minutes => 110, genres => '{Drama}',
-                          directors => '{nm0000002}', actors => '{nm0000101}')""").fetchone()
+    args = """start_year => 2005, runtime_minutes => 110, genres => '{Drama}',
+              directors => '{nm0000002}', actors => '{nm0000101}'"""
+    sql = db.execute(f"SELECT predicted_rating, low, high FROM predict_rating({args})").fetchone()
     assert f"{sql[0]:.1f}" in texts(box) and f"{sql[1]:.1f} – {sql[2]:.1f}" in texts(box)
-    baseline = float(figure.layout.title.text.split("(")[1].rstrip(")"))
-    assert baseline + sum(figure.data[0].x) == pytest.approx(sql[0], abs=0.01)
-    assert {"genres", "directors", "actors"} <= set(figure.data[0].y)
-    assert style == {"display": "block"}
+    (expected_votes,) = db.execute(
+        f"SELECT expected_votes FROM predict_audience({args})"
+    ).fetchone()
+    assert votes(round(expected_votes)) in texts(box)
+    average = db.execute(f"SELECT contribution FROM explain_rating({args}) LIMIT 1").fetchone()[0]
+    assert average + sum(figure.data[0].x) == pytest.approx(sql[0], abs=1e-9)
+    assert {"genres", "directors", "cast", "year", "runtime"} <= set(figure.data[0].y)
+    assert style == what_if_style == {"display": "block"}
+    runtime_curve = what_if.data[0]
+    assert list(runtime_curve.x) == list(range(60, 211, 10))
+    assert runtime_curve.y[5] == pytest.approx(  # 110 min = the film as entered
+        sql[0], abs=1e-9
+    )
 
 
 def test_prediction_asks_for_a_description_and_reports_bad_input(site):
     _, _, predict = site
-    box, _, style = predict.update_prediction(1, "movie", 2005, 110, [], [], [], [], [])
+    box, _, style, _, _ = predict.update_prediction(1, "movie", 2005, 110, [], [], [], [], [])
     assert "at least a genre or a person" in texts(box) and style == {"display": "none"}
-    box, _, style = predict.update_prediction(1, "movie", 2005, -5, ["Drama"], [], [], [], [])
+    box, _, style, _, _ = predict.update_prediction(1, "movie", 2005, -5, ["Drama"], [], [], [], [])
     assert isinstance(box, dbc.Alert) and "runtime" in texts(box).lower()
     assert style == {"display": "none"}
+
+
+def test_what_drives_popularity_page(site, db):
+    from app.web.pages import drivers
+
+    message, genres, curves = drivers.show_drivers(None)
+    assert message is None
+    rows = db.execute("SELECT kind, label, predicted_rating FROM popularity_drivers()").fetchall()
+    by_genre = {label: r for kind, label, r in rows if kind == "genre"}
+    shown = dict(zip(genres.data[0].y, genres.data[0].x, strict=True))
+    assert shown and all(by_genre[g] == pytest.approx(v) for g, v in shown.items())
+    assert len(curves.data[0].x) == 16  # runtime 60-210 min
+    records = texts(drivers.show_track_records("director"))
+    top = db.execute("SELECT primary_name FROM track_records('director', 1)").fetchone()[0]
+    assert top in records and "effect on the rating" in records
 
 
 def test_people_search_for_the_pickers(site):
@@ -122,7 +147,8 @@ def test_people_search_for_the_pickers(site):
 def test_model_card_reports_held_out_metrics(site):
     _, _, predict = site
     card = texts(predict.show_model_card(None))
-    assert "Version 1" in card and "R²" in card and "Strongest effects" in card
+    assert "Rating: trees version" in card and "Audience (log10 votes): trees" in card
+    assert "R²" in card and "Weighs most" in card
 
 
 def test_explore_figures_and_charts_match_the_catalogue(site, db):
@@ -220,8 +246,11 @@ def test_without_a_model_the_pages_say_what_to_run(db, db_url):
     from app.web.pages import predict
 
     assert "netfloox train popularity" in texts(predict.show_model_card(None))
-    box, _, _ = predict.update_prediction(1, "movie", 2005, 110, ["Drama"], [], [], [], [])
+    box, *_ = predict.update_prediction(1, "movie", 2005, 110, ["Drama"], [], [], [], [])
     assert "train" in texts(box)
+    from app.web.pages import drivers
+
+    assert "netfloox train popularity" in texts(drivers.show_drivers(None)[0])
 
 
 def test_client_section_appears_with_a_rating_log(site, db, db_url, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from database.backup import BackupError, backup, restore
 from database.connection import create_database
 from ml.embeddings import EmbeddingParams, train
-from ml.popularity import fit, load_features, write
+from ml.popularity import train as train_popularity
 from tests.conftest import with_dbname
 from tests.test_ratings import co_likes, write_log
 from tests.test_recommend import build_catalogue
@@ -35,7 +35,7 @@ def test_a_backup_restores_into_an_empty_database_with_the_same_answers(
     from database.ratings_import import run_ratings_import
 
     build_catalogue(db)
-    write(db, fit(load_features(db)))
+    train_popularity(db)
     run_ratings_import(db_url, write_log(tmp_path / "log", co_likes()), echo=lambda _: None)
     train(db, EmbeddingParams())
     expected = answers(db_url)

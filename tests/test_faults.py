@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from ml.embeddings import EmbeddingParams, train
-from ml.popularity import fit, load_features, write
+from ml.popularity import train as train_popularity
 from tests.test_ratings import co_likes, write_log
 from tests.test_recommend import build_catalogue
 
@@ -60,7 +60,7 @@ def trained(db, db_url, tmp_path):
     from database.ratings_import import run_ratings_import
 
     build_catalogue(db)
-    write(db, fit(load_features(db)))
+    train_popularity(db)
     run_ratings_import(db_url, write_log(tmp_path / "log", co_likes()), echo=lambda _: None)
     train(db, EmbeddingParams())
     return db
@@ -102,7 +102,7 @@ def test_a_killed_training_leaves_the_previous_model_serving(trained, db_url, jo
         version, _ = train(trained, EmbeddingParams(seed=1))
         assert serving(trained)[2][0] == [version]
     else:
-        write(trained, fit(load_features(trained)))
+        train_popularity(trained)
         assert serving(trained)[2][1] != before[2][1]
     assert len(serving(trained)[0]) == 5
     leftovers = trained.execute(

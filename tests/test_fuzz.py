@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from database.imdb_import import ImportFailed, ImportOptions, run_import
 from database.imdb_reader import ImportFileError
 from ml.embeddings import EmbeddingParams, train
-from ml.popularity import fit, load_features, write
+from ml.popularity import train as train_popularity
 from tests.imdb_fixture import FILES, write_files
 from tests.test_recommend import build_catalogue
 
@@ -70,7 +70,7 @@ def served(pg_server_url, template_db):
     with psycopg.connect(url, autocommit=True) as conn:
         configure_database(conn)
         build_catalogue(conn)
-        write(conn, fit(load_features(conn)))
+        train_popularity(conn)
         train(conn, EmbeddingParams())
     yield url
     with psycopg.connect(pg_server_url, autocommit=True) as admin:
@@ -121,7 +121,7 @@ def test_recommend_callback_answers_garbage_with_a_page(site, liked, types, year
 @given(kind=garbage, year=garbage, runtime=garbage, genres=garbage, people=garbage)
 def test_predict_callback_answers_garbage_with_a_page(site, kind, year, runtime, genres, people):
     _, predict = site
-    box, _, _ = predict.update_prediction(1, kind, year, runtime, genres, people, [], people, [])
+    box, *_ = predict.update_prediction(1, kind, year, runtime, genres, people, [], people, [])
     assert box is not None
 
 

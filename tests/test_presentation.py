@@ -10,14 +10,14 @@ import pytest
 from app.presentation import board, deck
 from app.presentation.sources import DOCS, sections
 from ml.embeddings import EmbeddingParams, train
-from ml.popularity import fit, load_features, write
+from ml.popularity import train as train_popularity
 from tests.test_recommend import build_catalogue
 
 
 @pytest.fixture
 def built(db, tmp_path):
     build_catalogue(db)
-    write(db, fit(load_features(db)))
+    train_popularity(db)
     train(db, EmbeddingParams())
     return deck.build(db, out=tmp_path, draw=False)
 

@@ -9,7 +9,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from ml.embeddings import EmbeddingParams, train
-from ml.popularity import fit, load_features, write
+from ml.popularity import train as train_popularity
 from tests.test_recommend import build_catalogue
 
 PRIVATE = [
@@ -24,7 +24,7 @@ PRIVATE = [
 @pytest.fixture
 def catalogue(db):
     build_catalogue(db)
-    write(db, fit(load_features(db)))
+    train_popularity(db)
     train(db, EmbeddingParams())
     return db
 

@@ -141,7 +141,7 @@ def tour(
     """The three things of the mission, as a person does them; returns what was seen.
 
     ``liked`` is what to type on the Recommend page and the suggestion to pick; ``genre`` the
-    genre of the film to estimate; ``shots`` a folder for screenshots of the three pages.
+    genre of the film to estimate; ``shots`` a folder for screenshots of the pages.
     """
     seen = {}
     page.open("/")
@@ -160,9 +160,18 @@ def tour(
     page.pick("#pred-genres", genre[:3], genre)
     page.find("#pred-go").click()
     seen["rating"] = page.find("#pred-rating").text
+    seen["audience"] = page.find("#pred-audience").text
     page.all("#pred-explain .js-plotly-plot", 1)
+    page.all("#pred-whatif .js-plotly-plot", 1)
     if shots:
         time.sleep(1.0)
         page.screenshot(shots / "predict.png")
+    page.open("/drivers")
+    page.all("#drivers-genres .js-plotly-plot", 1)
+    page.find("#drivers-records table")
+    seen["track_records"] = len(page.all("#drivers-records tbody tr", 0))
+    if shots:
+        time.sleep(1.0)
+        page.screenshot(shots / "drivers.png")
     seen["console_errors"] = page.console_errors()
     return seen

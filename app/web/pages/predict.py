@@ -1,4 +1,5 @@
-"""Predict: describe a planned film, get its expected rating, range and what drives it."""
+"""Predict: describe a planned film, get its expected rating and audience, their ranges, what
+drives them and what-if curves (runtime, year, each person swapped for a newcomer)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
+from plotly.subplots import make_subplots
 
-from app.web.components import alert, names, picker_options, safe
+from app.web.components import alert, names, picker_options, safe, votes
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/predict", name="Predict", order=2)
@@ -34,7 +36,7 @@ def _people_picker(role: str) -> dbc.Col:
 def layout(**_) -> html.Div:
     return html.Div(
         [
-            html.H2("Estimate a film's rating"),
+            html.H2("Estimate a film's rating and audience"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -76,13 +78,14 @@ def layout(**_) -> html.Div:
                 className="mb-2",
             ),
             dbc.Row([_people_picker(r) for r in ROLES], className="mb-2"),
-            dbc.Button("Estimate the rating", id="pred-go", color="primary", className="my-2"),
+            dbc.Button("Estimate", id="pred-go", color="primary", className="my-2"),
             dbc.Row(
                 [
-                    dbc.Col(html.Div(id="pred-result"), md=5),
-                    dbc.Col(dcc.Graph(id="pred-explain", style={"display": "none"}), md=7),
+                    dbc.Col(html.Div(id="pred-result"), md=4),
+                    dbc.Col(dcc.Graph(id="pred-explain", style={"display": "none"}), md=8),
                 ]
             ),
+            dcc.Graph(id="pred-whatif", style={"display": "none"}),
             html.H4("Model card", className="mt-4"),
             html.Div(id="pred-card"),
         ]
@@ -136,6 +139,125 @@ def update_people_options(search, selected, role: str | None = None):
         return dash.no_update
 
 
+ARGS = """title_type => %(title_type)s, start_year => %(start_year)s,
+          runtime_minutes => %(runtime)s, genres => %(genres)s, directors => %(directors)s,
+          writers => %(writers)s, actors => %(actors)s, producers => %(producers)s"""
+HIDDEN = {"display": "none"}
+
+
+def _card(label: str, value: str, value_id: str, low: str, high: str, version: int) -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(label, className="text-muted"),
+                html.H1(value, id=value_id),
+                html.Div(f"80 % range: {low} – {high}"),
+                html.Div(f"model version {version}", className="small text-muted"),
+            ]
+        ),
+        className="mb-2",
+    )
+
+
+def _explain_figure(rating_terms: list[dict], audience_terms: list[dict]) -> go.Figure:
+    """Two bar charts: what moves the rating (points) and the audience (×) away from the average
+    film of its type; the first row of each explanation is that average."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Rating (points)", "Audience (× votes)"))
+    for col, terms, scale in ((1, rating_terms, None), (2, audience_terms, 10.0)):
+        drivers = terms[1:]
+        values = [
+            t["contribution"] if scale is None else scale ** t["contribution"] for t in drivers
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=[v - (0 if scale is None else 1) for v in values],
+                base=None if scale is None else 1,
+                y=[t["feature_group"] for t in drivers],
+                orientation="h",
+                hovertext=[t["detail"] for t in drivers],
+                text=[t["detail"] or "" for t in drivers],
+                marker_color=["#2a9d8f" if t["contribution"] >= 0 else "#e76f51" for t in drivers],
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+    average = rating_terms[0]
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title=f"Against {average['feature_group']} ({average['contribution']:.2f}, "
+        f"{votes(round(10 ** audience_terms[0]['contribution']))})",
+        margin={"l": 100},
+        height=380,
+    )
+    return fig
+
+
+def _what_if_figure(rows: list[dict]) -> go.Figure:
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("Runtime (min)", "Year", "Each person → a newcomer"),
+        specs=[[{"secondary_y": True}, {"secondary_y": True}, {"secondary_y": True}]],
+    )
+    for col, dim in ((1, "runtime"), (2, "year")):
+        points = [r for r in rows if r["dimension"] == dim]
+        x = [r["x"] for r in points]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r["predicted_rating"] for r in points],
+                name="rating",
+                line_color="#264653",
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r["expected_votes"] for r in points],
+                name="votes",
+                line={"color": "#e9c46a", "dash": "dot"},
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+            secondary_y=True,
+        )
+    swaps = [r for r in rows if r["dimension"] in ("as entered", "newcomer instead of")]
+    labels = [
+        "as entered" if r["dimension"] == "as entered" else f"no {r['setting']}" for r in swaps
+    ]
+    fig.add_trace(
+        go.Bar(
+            x=labels,
+            y=[r["predicted_rating"] for r in swaps],
+            marker_color="#264653",
+            showlegend=False,
+        ),
+        row=1,
+        col=3,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=labels,
+            y=[r["expected_votes"] for r in swaps],
+            mode="markers",
+            marker={"color": "#e9c46a", "size": 12},
+            showlegend=False,
+        ),
+        row=1,
+        col=3,
+        secondary_y=True,
+    )
+    fig.update_yaxes(title_text="rating", secondary_y=False, row=1, col=1)
+    fig.update_yaxes(title_text="votes", type="log", secondary_y=True)
+    fig.update_layout(title="What if… (everything else as entered)", height=360)
+    return fig
+
+
 def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) -> tuple:
     params = {
         "title_type": title_type or "movie",
@@ -144,44 +266,46 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
         "genres": list(genres or []),
         **{r: list(people.get(r) or []) for r in ROLES},
     }
-    args = """title_type => %(title_type)s, start_year => %(start_year)s,
-              runtime_minutes => %(runtime)s, genres => %(genres)s, directors => %(directors)s,
-              writers => %(writers)s, actors => %(actors)s, producers => %(producers)s"""
-    result = db().fetch(f"SELECT * FROM api.predict_rating({args})", params)[0]
-    terms = db().fetch(f"SELECT * FROM api.explain_rating({args})", params)
-    box = dbc.Card(
-        dbc.CardBody(
-            [
-                html.Div("Expected IMDb rating", className="text-muted"),
-                html.H1(f"{result['predicted_rating']:.1f}", id="pred-rating"),
-                html.Div(f"80 % range: {result['low']:.1f} – {result['high']:.1f}"),
-                html.Div(f"model version {result['model_version']}", className="small text-muted"),
-            ]
-        )
+    rating = db().fetch(f"SELECT * FROM api.predict_rating({ARGS})", params)[0]
+    audience = db().fetch(f"SELECT * FROM api.predict_audience({ARGS})", params)[0]
+    rating_terms = db().fetch(f"SELECT * FROM api.explain_rating({ARGS})", params)
+    audience_terms = db().fetch(f"SELECT * FROM api.explain_audience({ARGS})", params)
+    what_if = db().fetch(f"SELECT * FROM api.what_if({ARGS})", params)
+    boxes = html.Div(
+        [
+            _card(
+                "Expected IMDb rating",
+                f"{rating['predicted_rating']:.1f}",
+                "pred-rating",
+                f"{rating['low']:.1f}",
+                f"{rating['high']:.1f}",
+                rating["model_version"],
+            ),
+            _card(
+                "Expected audience (IMDb votes)",
+                votes(round(audience["expected_votes"])),
+                "pred-audience",
+                votes(round(audience["low"])),
+                votes(round(audience["high"])),
+                audience["model_version"],
+            ),
+        ]
     )
-    drivers = [t for t in terms if t["feature_group"] != "baseline"]
-    baseline = next(t["contribution"] for t in terms if t["feature_group"] == "baseline")
-    fig = go.Figure(
-        go.Bar(
-            x=[t["contribution"] for t in drivers],
-            y=[t["feature_group"] for t in drivers],
-            orientation="h",
-            hovertext=[t["detail"] for t in drivers],
-            marker_color=["#2a9d8f" if t["contribution"] >= 0 else "#e76f51" for t in drivers],
-        )
+    return (
+        boxes,
+        _explain_figure(rating_terms, audience_terms),
+        {"display": "block"},
+        _what_if_figure(what_if),
+        {"display": "block"},
     )
-    fig.update_layout(
-        title=f"What moves it from an average film ({baseline:.2f})",
-        yaxis={"autorange": "reversed"},
-        margin={"l": 100},
-    )
-    return box, fig, {"display": "block"}
 
 
 @callback(
     Output("pred-result", "children"),
     Output("pred-explain", "figure"),
     Output("pred-explain", "style"),
+    Output("pred-whatif", "figure"),
+    Output("pred-whatif", "style"),
     Input("pred-go", "n_clicks"),
     State("pred-type", "value"),
     State("pred-year", "value"),
@@ -193,39 +317,40 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
     State({"type": "people", "role": "producers"}, "value"),
     prevent_initial_call=True,
 )
-@safe(go.Figure(), {"display": "none"})
+@safe(go.Figure(), HIDDEN, go.Figure(), HIDDEN)
 def update_prediction(_, title_type, year, runtime, genres, directors, writers, actors, producers):
     if not genres and not (directors or writers or actors or producers):
         return (
             alert("Describe the film: at least a genre or a person.", "info"),
             go.Figure(),
-            {"display": "none"},
+            HIDDEN,
+            go.Figure(),
+            HIDDEN,
         )
     people = dict(zip(ROLES, (directors, writers, actors, producers), strict=True))
     return prediction(title_type, year, runtime, genres, people)
 
 
 def model_card() -> html.Div:
-    rows = db().fetch("SELECT * FROM api.model_card")
+    rows = db().fetch("SELECT * FROM api.model_card ORDER BY target DESC")
     if not rows:
         return alert("No model yet: run `netfloox train popularity`.", "info")
-    card = rows[0]
-    m = card["metrics"].get("holdout_movies_20_votes", {})
-    return html.Div(
-        [
+    lines = []
+    for card in rows:
+        m = card["metrics"].get("holdout_movies_20_votes", {})
+        what = "rating" if card["target"] == "rating" else "audience (log10 votes)"
+        strongest = card["strongest"] or {}
+        lines.append(
             html.P(
-                f"Version {card['version']}, trained {card['trained_at']:%Y-%m-%d %H:%M}; "
-                f"held-out movies: R² {m.get('r2', 0):.2f}, RMSE {m.get('rmse', 0):.2f}, "
-                f"MAE {m.get('mae', 0):.2f} ({m.get('n', 0):,} films)."
-            ),
-            html.P(
-                "Strongest effects: "
-                + ", ".join(
-                    f"{e['feature']} {float(e['coef']):+.2f}" for e in (card["strongest"] or [])
-                )
-            ),
-        ]
-    )
+                f"{what.capitalize()}: {card['kind']} version {card['version']}, trained "
+                f"{card['trained_at']:%Y-%m-%d %H:%M}; held-out movies: R² {m.get('r2', 0):.2f}, "
+                f"RMSE {m.get('rmse', 0):.2f}, MAE {m.get('mae', 0):.2f} "
+                f"({m.get('n', 0):,} films). Weighs most: "
+                + ", ".join(f"{g} {float(v):.2f}" for g, v in list(strongest.items())[:5])
+                + "."
+            )
+        )
+    return html.Div(lines)
 
 
 @callback(Output("pred-card", "children"), Input("pred-card", "id"))

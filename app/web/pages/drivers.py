@@ -1,0 +1,162 @@
+"""What drives popularity: for production teams, from the active models and their track records:
+genre and genre-combination effects, the runtime and decade curves, the strongest track records
+per role with the number of films behind each."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+from plotly.subplots import make_subplots
+
+from app.web.components import labelled, safe, table
+from app.web.db import db
+
+dash.register_page(__name__, path="/drivers", name="What drives popularity", order=3)
+
+ROLES = {
+    "director": "Directors",
+    "writer": "Writers",
+    "actor": "Lead actors",
+    "producer": "Producers",
+}
+
+
+def layout(**_) -> html.Div:
+    return html.Div(
+        [
+            html.H2("What drives popularity"),
+            html.P(
+                "Each point is the active models' mean prediction over the training movies with "
+                "one input set and the others as they are (partial dependence): the expected "
+                "rating, and the expected audience in IMDb votes.",
+                className="text-muted",
+            ),
+            html.Div(id="drivers-message"),
+            dcc.Graph(id="drivers-genres"),
+            dcc.Graph(id="drivers-curves"),
+            dbc.Row(
+                [
+                    labelled(
+                        "Track records of",
+                        dcc.Dropdown(
+                            [{"label": v, "value": k} for k, v in ROLES.items()],
+                            "director",
+                            id="drivers-role",
+                            clearable=False,
+                        ),
+                        3,
+                    ),
+                ],
+                className="mb-2",
+            ),
+            html.Div(id="drivers-records"),
+        ]
+    )
+
+
+def _bars(fig: go.Figure, rows: list[dict], col: int) -> None:
+    rows = sorted(rows, key=lambda r: r["predicted_rating"])
+    fig.add_trace(
+        go.Bar(
+            x=[r["predicted_rating"] for r in rows],
+            y=[r["label"] for r in rows],
+            orientation="h",
+            marker_color="#264653",
+            hovertext=[
+                f"{r['films']:,} training films · {r['expected_votes']:,.0f} votes" for r in rows
+            ],
+            showlegend=False,
+        ),
+        row=1,
+        col=col,
+    )
+
+
+def genre_figure(rows: list[dict]) -> go.Figure:
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Each genre alone: expected rating", "Most common combinations"),
+    )
+    genres = [r for r in rows if r["kind"] == "genre" and r["films"]]
+    enough = 50 if any(r["films"] >= 50 for r in genres) else 1  # rarer genres: too few films
+    _bars(fig, [r for r in genres if r["films"] >= enough], 1)
+    _bars(fig, [r for r in rows if r["kind"] == "combination"], 2)
+    fig.update_xaxes(range=[4, 8])
+    fig.update_layout(height=560, margin={"l": 160})
+    return fig
+
+
+def curves_figure(rows: list[dict]) -> go.Figure:
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Runtime (min)", "Decade"),
+        specs=[[{"secondary_y": True}, {"secondary_y": True}]],
+    )
+    for col, kind in ((1, "runtime"), (2, "decade")):
+        points = [r for r in rows if r["kind"] == kind]
+        x = [r["x"] for r in points]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r["predicted_rating"] for r in points],
+                name="expected rating",
+                line_color="#264653",
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r["expected_votes"] for r in points],
+                name="expected votes",
+                line={"color": "#e9c46a", "dash": "dot"},
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+            secondary_y=True,
+        )
+    fig.update_yaxes(title_text="votes", type="log", secondary_y=True)
+    fig.update_layout(height=360)
+    return fig
+
+
+@callback(
+    Output("drivers-message", "children"),
+    Output("drivers-genres", "figure"),
+    Output("drivers-curves", "figure"),
+    Input("drivers-message", "id"),
+)
+@safe(go.Figure(), go.Figure())
+def show_drivers(_):
+    rows = db().fetch("SELECT * FROM api.popularity_drivers()")
+    return None, genre_figure(rows), curves_figure(rows)
+
+
+@callback(Output("drivers-records", "children"), Input("drivers-role", "value"))
+@safe()
+def show_track_records(role: str):
+    rows = db().fetch("SELECT * FROM api.track_records(%s, 15)", (role or "director",))
+    for r in rows:
+        r["films"] = f"{r['films']:,}"
+        r["mean rating"] = f"{r['mean_rating']:.2f}"
+        r["effect on the rating"] = f"{r['rating_effect']:+.2f}"
+        r["audience"] = f"×{10 ** r['audience_effect']:.1f}"
+        r["name"] = r["primary_name"]
+    return html.Div(
+        [
+            html.P(
+                "Smoothed effect of the person's training films on the rating (at least 3 films; "
+                "3 pseudo-films of the average pull thin records back), and their audience "
+                "against the average film.",
+                className="small text-muted",
+            ),
+            table(rows, ["name", "films", "mean rating", "effect on the rating", "audience"]),
+        ]
+    )
