@@ -21,7 +21,7 @@ TARGET_MS = 300  # p95 of every callback (issue 5)
 
 def _cases() -> dict[str, Callable[[], object]]:
     from app.web.db import db
-    from app.web.pages import explore, predict, recommend
+    from app.web.pages import drivers, explore, predict, recommend
 
     seed = db().fetch("""SELECT tconst FROM analytics.title_search
                          ORDER BY num_votes DESC NULLS LAST LIMIT 1""")[0]["tconst"]
@@ -50,9 +50,21 @@ def _cases() -> dict[str, Callable[[], object]]:
         f"Recommend: 5 films for {seed}": lambda: recommend.update_recommendations(
             [seed], ["movie"], [1920, 2030], 1000
         ),
-        "Predict: rating + explanation": lambda: predict.update_prediction(
+        "Predict: rating, audience, explanations, what-if": lambda: predict.update_prediction(
             1, "movie", 2026, 110, ["Drama", "Crime"], [director], [], [], []
         ),
+        "SQL: predict_rating (genres, director)": lambda: db().fetch(
+            "SELECT * FROM api.predict_rating(genres => %s, directors => %s,"
+            " runtime_minutes => 110)",
+            (["Drama", "Crime"], [director]),
+        ),
+        "SQL: predict_audience (genres, director)": lambda: db().fetch(
+            "SELECT * FROM api.predict_audience(genres => %s, directors => %s,"
+            " runtime_minutes => 110)",
+            (["Drama", "Crime"], [director]),
+        ),
+        "What drives popularity: genres and curves": lambda: drivers.show_drivers(None),
+        "What drives popularity: track records": lambda: drivers.show_track_records("actor"),
         "Predict: people search": lambda: predict.update_people_options("spiel", None, "directors"),
     }
 
