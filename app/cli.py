@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -45,11 +46,17 @@ def db_start() -> None:
 
 
 @db.command("stop")
-def db_stop() -> None:
-    """Stop the embedded server."""
+@click.option(
+    "--pgdata",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data directory of the server to stop (default: the embedded server's; e.g. a replica).",
+)
+def db_stop(pgdata: Path | None) -> None:
+    """Stop the embedded server (or the server of --pgdata)."""
     from database import server
 
-    click.echo("stopped" if server.stop() else "not running")
+    click.echo("stopped" if server.stop(pgdata) else "not running")
 
 
 @db.command("status")
@@ -75,6 +82,16 @@ def db_status() -> None:
 def db_url() -> None:
     """Print a libpq URL for psql or psycopg (starts the embedded server if needed)."""
     click.echo(_url())
+
+
+@db.command("replica")
+@click.argument("directory", type=click.Path(path_type=Path))
+def db_replica(directory: Path) -> None:
+    """Start a streaming replica of the embedded server in DIRECTORY (new); prints its URL, for
+    NETFLOOX_APP_DATABASE_URL. Stop it with `netfloox db stop --pgdata DIRECTORY`."""
+    from database import replica
+
+    click.echo(replica.create(directory))
 
 
 @db.command("backup")
@@ -314,9 +331,13 @@ def train_popularity() -> None:
         version, metrics = train_model(conn)
     m = metrics["holdout_movies_20_votes"]
     a = metrics["audience"]["holdout_movies_20_votes"]
+
+    def fmt(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
     click.echo(
-        f"popularity: model {version}, held-out movies R2 {m['r2']:.3f}, RMSE {m['rmse']:.3f};"
-        f" audience R2 {a['r2']:.3f} (log10 votes)"
+        f"popularity: model {version}, held-out movies R2 {fmt(m['r2'])}, RMSE {fmt(m['rmse'])};"
+        f" audience R2 {fmt(a['r2'])} (log10 votes)"
     )
 
 

@@ -161,6 +161,8 @@ def sample_weight(df: pd.DataFrame, target: str = "rating") -> np.ndarray | None
 def metrics(y, pred) -> dict:
     y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
     slope = float(np.polyfit(pred, y, 1)[0]) if len(y) > 2 and np.ptp(pred) > 0 else None
+    if len(y) < 2:  # too few held-out films to measure (tiny catalogues)
+        return {"r2": None, "rmse": None, "mae": None, "calibration_slope": None, "n": len(y)}
     return {
         "r2": float(r2_score(y, pred)),
         "rmse": float(np.sqrt(mean_squared_error(y, pred))),
@@ -204,7 +206,7 @@ def fit(
     truth = holdout[TARGETS[target]].to_numpy()
     pred = pipe.predict(holdout)
     movies = (holdout["title_type"] == "movie").to_numpy()
-    residuals = truth - pred
+    residuals = truth - pred if len(truth) else np.zeros(1)
     trained.metrics = {
         "holdout": metrics(truth, pred),
         "holdout_movies_20_votes": metrics(truth[movies], pred[movies]),
