@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install browser run test lint format bench-import bench-recommend bench-app bench-load screenshots slides
+.PHONY: install browser run test lint format bench-full bench-import bench-recommend bench-app bench-load screenshots slides
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench-full: install
+	$(BIN)/netfloox bench full $(if $(ROWS),--rows $(ROWS),)
 
 bench-import: install
 	$(BIN)/netfloox bench import

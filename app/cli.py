@@ -393,6 +393,23 @@ def bench_import(rows: int, workdir: str | None) -> None:
     run_bench(_url(), rows, workdir, echo=click.echo)
 
 
+@bench.command("full")
+@click.option(
+    "--rows",
+    type=int,
+    default=200_000_000,
+    show_default=True,
+    help="Approximate total rows to generate (200 M = the full dump).",
+)
+@click.option("--workdir", default=None, help="Where to keep the generated files.")
+@click.option("--keep", is_flag=True, help="Keep the database netfloox_full afterwards.")
+def bench_full(rows: int, workdir: str | None, keep: bool) -> None:
+    """Generate, import, train and serve at full size; wall time, memory and disk per step."""
+    from database.bench_full import main as run_bench
+
+    run_bench(_url(), rows, workdir, keep, echo=click.echo)
+
+
 @bench.command("recommend")
 @click.option("--vectors", type=int, default=1_000_000, help="Generated vectors for the scale run.")
 def bench_recommend(vectors: int) -> None:
