@@ -139,7 +139,10 @@ def migrate() -> None:
     "(default: $NETFLOOX_IMDB_SOURCE, else the official IMDb URL).",
 )
 @click.option(
-    "--title-types", default=None, help="Comma list of title types to keep, e.g. movie,tvMovie."
+    "--title-types",
+    default=None,
+    help="Comma list of title types to keep, e.g. movie,tvMovie, or 'all' "
+    "(default: $NETFLOOX_TITLE_TYPES, else every type but tvEpisode and videoGame).",
 )
 @click.option("--min-votes", type=int, default=None, help="Keep only titles with at least N votes.")
 @click.option(
@@ -237,8 +240,15 @@ def _import(
     run_migrations(url)
     source = source or config.imdb_source()
     _preflight(url, source, check_disk)
+    if title_types is None:
+        kept = config.title_types()
+    elif title_types.strip().lower() == "all":
+        kept = None
+    else:
+        kept = tuple(t for t in title_types.split(",") if t) or None
+    click.echo(f"title types: {', '.join(kept) if kept else 'all'} (NETFLOOX_TITLE_TYPES)")
     options = ImportOptions(
-        title_types=tuple(t for t in (title_types or "").split(",") if t) or None,
+        title_types=kept,
         min_votes=min_votes,
         force=force,
     )
@@ -403,11 +413,14 @@ def bench_import(rows: int, workdir: str | None) -> None:
 )
 @click.option("--workdir", default=None, help="Where to keep the generated files.")
 @click.option("--keep", is_flag=True, help="Keep the database netfloox_full afterwards.")
-def bench_full(rows: int, workdir: str | None, keep: bool) -> None:
+@click.option(
+    "--title-types", default="all", show_default=True, help="What the import keeps (see import)."
+)
+def bench_full(rows: int, workdir: str | None, keep: bool, title_types: str) -> None:
     """Generate, import, train and serve at full size; wall time, memory and disk per step."""
     from database.bench_full import main as run_bench
 
-    run_bench(_url(), rows, workdir, keep, echo=click.echo)
+    run_bench(_url(), rows, workdir, keep, echo=click.echo, title_types=title_types)
 
 
 @bench.command("recommend")

@@ -209,7 +209,12 @@ def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> st
 
 
 def main(
-    server_url: str, rows: int, workdir: str | None, keep: bool, echo: Callable[[str], None]
+    server_url: str,
+    rows: int,
+    workdir: str | None,
+    keep: bool,
+    echo: Callable[[str], None],
+    title_types: str = "all",
 ) -> None:
     folder = Path(workdir) if workdir else config.home_dir() / "bench-full"
     folder.mkdir(parents=True, exist_ok=True)
@@ -225,7 +230,8 @@ def main(
         steps = [
             run_step(
                 "netfloox import",
-                ["import", "--source", str(folder), "--force", "--no-disk-check"],
+                ["import", "--source", str(folder), "--force", "--no-disk-check"]
+                + ["--title-types", title_types],
                 url,
                 data_dir,
                 baseline,
@@ -240,7 +246,7 @@ def main(
         if not keep:
             with psycopg.connect(server_url, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    body = render(rows, steps, size, serve, app)
+    body = render(rows, steps, size, serve, app) + f"\n\nTitle types imported: {title_types}."
     millions = f"{rows / 1e6:.0f} M" if rows >= 1e6 else f"{rows:,}"
     benchdoc.write_section(
         f"Full-size run, {millions} generated rows", f"netfloox bench full --rows {rows}", body

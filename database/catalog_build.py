@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from database import config
+
 log = logging.getLogger(__name__)
 
 # Memory for the build's hash joins, aggregates and sorts (one session, on a laptop).
@@ -211,7 +213,8 @@ class CatalogBuilder:
             return
         known = {r[0] for r in self.conn.execute("SELECT name FROM catalog_next.title_type")}
         unknown = sorted(set(self.subset.title_types) - known)
-        if unknown:
+        # the default list (config.DEFAULT_TITLE_TYPES) names types a file set may lack
+        if unknown and set(self.subset.title_types) != set(config.DEFAULT_TITLE_TYPES):
             raise ValueError(
                 f"--title-types: unknown title type(s) {', '.join(unknown)}; "
                 f"the files have: {', '.join(sorted(known))}"

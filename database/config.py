@@ -34,6 +34,32 @@ def cache_dir() -> Path:
     return Path(value).expanduser().resolve() if value else home_dir() / "cache"
 
 
+# What `netfloox import` and `make run` keep by default: every title type but episodes (and video
+# games). A streaming service recommends and sells films and series, not single episodes; the 9 M
+# episodes are three quarters of the dump's titles and most of its credits, and neither the
+# recommender nor the popularity model uses them. NETFLOOX_TITLE_TYPES=all keeps everything.
+DEFAULT_TITLE_TYPES = (
+    "movie",
+    "short",
+    "tvMovie",
+    "tvSeries",
+    "tvMiniSeries",
+    "tvSpecial",
+    "tvShort",
+    "video",
+)
+
+
+def title_types() -> tuple[str, ...] | None:
+    """The title types to import (None: all), from NETFLOOX_TITLE_TYPES (a comma list or 'all')."""
+    value = os.environ.get("NETFLOOX_TITLE_TYPES")
+    if value is None or not value.strip():
+        return DEFAULT_TITLE_TYPES
+    if value.strip().lower() == "all":
+        return None
+    return tuple(t.strip() for t in value.split(",") if t.strip())
+
+
 def external_database_url() -> str | None:
     """The user's own PostgreSQL (with pgvector), if DATABASE_URL is set."""
     return os.environ.get("DATABASE_URL") or None

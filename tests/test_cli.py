@@ -32,6 +32,21 @@ def test_import_prints_the_report_and_url_prints_the_database(run, db, db_url, t
     assert run("db", "url").output.strip() == db_url
 
 
+def test_the_default_import_keeps_films_and_series_not_episodes(run, db, tmp_path, monkeypatch):
+    source = str(write_files(tmp_path / "imdb"))
+    types = "SELECT array_agg(DISTINCT tt.name) FROM catalog.title t JOIN catalog.title_type tt"
+    types += " USING (title_type_id) WHERE NOT t.is_placeholder"
+    monkeypatch.delenv("NETFLOOX_TITLE_TYPES", raising=False)
+    result = run("import", "--source", source)
+    assert result.exit_code == 0, result.output
+    assert "title types: movie, short" in result.output
+    kept = set(db.execute(types).fetchone()[0])
+    assert "tvEpisode" not in kept and {"movie", "tvSeries"} <= kept
+    monkeypatch.setenv("NETFLOOX_TITLE_TYPES", "all")
+    assert run("import", "--source", source).exit_code == 0  # other options: not "unchanged"
+    assert "tvEpisode" in db.execute(types).fetchone()[0]
+
+
 def test_missing_basics_is_a_clear_error_and_keeps_the_catalogue(run, db, tmp_path):
     run("import", "--source", str(write_files(tmp_path / "imdb")))
     before = catalogue_size(db)
