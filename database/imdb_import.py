@@ -241,7 +241,8 @@ class Importer:
                 )
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
             with self.timer("derived views"):  # analytics, ml features, api: same transaction
-                apply_repeatables(conn)
+                for name, took in apply_repeatables(conn).items():
+                    self.report.phases[f"derived:{name.removesuffix('.sql')}"] = took
             conn.execute("DELETE FROM ops.catalog_source")
             for name, digest in digests.items():
                 conn.execute(

@@ -130,17 +130,24 @@ def lock_views(conn: psycopg.Connection, attempts: int = 3000) -> None:
     raise RuntimeError("could not lock the catalogue and its views: readers never let go")
 
 
-def apply_repeatables(conn: psycopg.Connection, repeatable: list[Migration] | None = None) -> None:
-    """Re-create every view and function, in the caller's transaction (locks first: lock_views)."""
+def apply_repeatables(
+    conn: psycopg.Connection, repeatable: list[Migration] | None = None
+) -> dict[str, float]:
+    """Re-create every view and function, in the caller's transaction (locks first: lock_views);
+    returns the seconds each file took."""
     if repeatable is None:
         repeatable = discover()[1]
     lock_views(conn)
+    seconds = {}
     for m in repeatable:
+        start = time.perf_counter()
         try:
             conn.execute(m.sql)
         except psycopg.Error as exc:
             raise RuntimeError(f"migration {m.name} failed: {exc}") from exc
         _record(conn, m)
+        seconds[m.name] = round(time.perf_counter() - start, 3)
+    return seconds
 
 
 def configure_database(conn: psycopg.Connection) -> None:

@@ -26,7 +26,8 @@ CREATE UNIQUE INDEX title_facts_pk ON analytics.title_facts (title_id);
 CREATE INDEX title_facts_type_year ON analytics.title_facts (title_type, start_year);
 CREATE INDEX title_facts_genres ON analytics.title_facts USING gin (genres);
 
--- Track records of named people by role: films, rated films, mean rating, total votes.
+-- Track records of named people by role: films, rated films, mean rating, total votes; per
+-- type, for the people with at least one rated title of that type.
 CREATE MATERIALIZED VIEW analytics.person_stats AS
 WITH credits AS (  -- an actor may be listed twice for one title: counted once
     SELECT person_id, title_id, 'director' AS role FROM catalog.title_director
@@ -44,6 +45,8 @@ WITH credits AS (  -- an actor may be listed twice for one title: counted once
            min(f.start_year) AS first_year, max(f.start_year) AS last_year
     FROM credits c JOIN analytics.title_facts f USING (title_id)
     GROUP BY c.role, c.person_id, f.title_type
+    HAVING count(f.average_rating) > 0  -- the tables ask for rated films: at full size this
+                                        -- drops most rows (credits on unrated titles only)
 )
 SELECT s.role, p.person_id, p.nconst, p.primary_name, s.title_type, s.titles, s.rated_titles,
        s.average_rating, s.votes, s.first_year, s.last_year

@@ -11,6 +11,8 @@
 -- film at scoring time) uses the full records. Shrunk towards the mean with k pseudo-films:
 -- effect = (sum_other + k mu) / (n_other + k) - mu, k = 3; the same with log10 votes (audience).
 -- numVotes is a target (audience) and a weight, never a feature of its own film.
+-- The materialized view is created empty: only the training reads it, and it refreshes it first,
+-- so an import does not pay for it (at full size it is minutes of group-bys over the credits).
 
 DROP MATERIALIZED VIEW IF EXISTS ml.popularity_features CASCADE;
 DROP VIEW IF EXISTS ml.popularity_person_stats CASCADE;
@@ -109,5 +111,6 @@ JOIN film_mu fm USING (title_id)
 LEFT JOIN per_role d ON d.title_id = t.title_id AND d.role = 'director'
 LEFT JOIN per_role w ON w.title_id = t.title_id AND w.role = 'writer'
 LEFT JOIN per_role a ON a.title_id = t.title_id AND a.role = 'actor'
-LEFT JOIN per_role p ON p.title_id = t.title_id AND p.role = 'producer';
+LEFT JOIN per_role p ON p.title_id = t.title_id AND p.role = 'producer'
+WITH NO DATA;  -- filled by `netfloox train popularity` (ml.popularity.load_features), not the import
 CREATE UNIQUE INDEX popularity_features_pk ON ml.popularity_features (title_id);

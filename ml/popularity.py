@@ -146,6 +146,9 @@ def make_model(kind: str, drop: tuple[str, ...] = (), tree_params: dict | None =
 
 
 def load_features(conn: psycopg.Connection) -> pd.DataFrame:
+    """Refresh ml.popularity_features from the current catalogue (the import leaves it empty)
+    and read it."""
+    conn.execute("REFRESH MATERIALIZED VIEW ml.popularity_features")
     cur = conn.execute("SELECT * FROM ml.popularity_features ORDER BY title_id")
     df = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
     measures = tuple(f"_{m}" for m in ROLE_MEASURES) + ("log_votes", "mu", "mu_votes")
