@@ -219,15 +219,21 @@ BEGIN
             ORDER BY distance, p.point_id LIMIT n_points) c;
     END IF;
     IF coalesce(cardinality(points), 0) < n_points THEN  -- not enough candidates: exact scan
-        -- every title that passes holds its point's vector: one pass over them, grouped by point
-        SELECT array_agg(c.point_id ORDER BY c.distance, c.point_id) INTO points FROM (
-            SELECT e.point_id, min(e.embedding <=> query) AS distance
-            FROM ml.title_embedding e
-            WHERE ml.passes_filters(e.title_id, e.series_title_id, e.title_type, e.start_year,
-                                    e.genres, e.num_votes, exclude, exclude_series, title_types,
-                                    year_from, year_to, genre, min_votes)
-            GROUP BY e.point_id
-            ORDER BY distance, e.point_id LIMIT n_points) c;
+        -- every title that passes holds its point's vector: one pass over them, grouped by point.
+        -- EXECUTE plans with the actual values: a vote floor (the Recommend page asks >= 1000)
+        -- then reads only the titles above it through title_embedding_votes, not the whole table.
+        EXECUTE $scan$
+            SELECT array_agg(c.point_id ORDER BY c.distance, c.point_id) FROM (
+                SELECT e.point_id, min(e.embedding <=> $1) AS distance
+                FROM ml.title_embedding e
+                WHERE e.num_votes >= $2
+                  AND ml.passes_filters(e.title_id, e.series_title_id, e.title_type, e.start_year,
+                                        e.genres, e.num_votes, $4, $5, $6, $7, $8, $9, $10)
+                GROUP BY e.point_id
+                ORDER BY distance, e.point_id LIMIT $3) c $scan$
+        INTO points
+        USING query, coalesce(min_votes, 0), n_points, exclude, exclude_series, title_types,
+              year_from, year_to, genre, min_votes;
     END IF;
     RETURN QUERY
     WITH ranked AS (
