@@ -493,7 +493,7 @@ def serve(debug: bool) -> None:
     help="What to type on the Recommend page and the suggestion to pick (TEXT:LABEL).",
 )
 def screenshots(out: str, liked: str) -> None:
-    """Drive the app in headless Chromium on the current database and save its three pages."""
+    """Drive the app in headless Chromium on the current database and save its pages."""
     from pathlib import Path
 
     from app.web import create_app
@@ -505,7 +505,16 @@ def screenshots(out: str, liked: str) -> None:
     _url()
     typed, _, label = liked.partition(":")
     with serving(create_app(), free_port()) as base, chromium() as driver:
-        seen = tour(Page(driver, base), liked=(typed, label or typed), shots=Path(out))
+        seen = tour(
+            Page(driver, base),
+            liked=(typed, label or typed),
+            shots=Path(out),
+            genre="Sci-Fi",
+            people={
+                "directors": ("nolan", "Christopher Nolan"),
+                "actors": ("dicaprio", "Leonardo DiCaprio"),
+            },
+        )
     click.echo(f"saved {out}/explore.png, recommend.png, predict.png, drivers.png; seen: {seen}")
 
 

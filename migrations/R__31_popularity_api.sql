@@ -432,7 +432,8 @@ $$;
 
 -- The strongest track records of a role ('director', 'writer', 'actor', 'producer') in the active
 -- rating model: the smoothed effect on the rating (and on the audience, log10 votes) of the
--- person's training films, and how many films it rests on (at least min_films).
+-- person's training titles (films, series, specials: every type but episodes), and how many
+-- titles it rests on (at least min_films). Named people only.
 CREATE OR REPLACE FUNCTION api.track_records(role text, k integer DEFAULT 10,
                                             min_films integer DEFAULT 3)
 RETURNS TABLE (nconst text, primary_name text, films integer, mean_rating double precision,
@@ -447,7 +448,7 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
            (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes
     FROM s JOIN ml.person_effect e ON e.version = s.version
     JOIN catalog.person p ON p.person_id = e.person_id
-    WHERE e.role = track_records.role AND e.n >= min_films
+    WHERE e.role = track_records.role AND e.n >= min_films AND NOT p.is_placeholder
     ORDER BY (e.total + s.shrink * s.mu) / (e.n + s.shrink) DESC
     LIMIT least(greatest(track_records.k, 0), 100)
 $$;

@@ -137,11 +137,13 @@ def tour(
     liked: tuple[str, str] = ("matrix", "The Matrix (1999)"),
     genre: str = "Drama",
     shots: Path | None = None,
+    people: dict[str, tuple[str, str]] | None = None,
 ) -> dict:
-    """The three things of the mission, as a person does them; returns what was seen.
+    """The things of the mission, as a person does them; returns what was seen.
 
     ``liked`` is what to type on the Recommend page and the suggestion to pick; ``genre`` the
-    genre of the film to estimate; ``shots`` a folder for screenshots of the pages.
+    genre of the film to estimate; ``people`` the pickers to fill, {role: (typed, suggestion)},
+    e.g. {"directors": ("nolan", "Christopher Nolan")}; ``shots`` a folder for screenshots.
     """
     seen = {}
     page.open("/")
@@ -158,6 +160,8 @@ def tour(
         page.screenshot(shots / "recommend.png")
     page.open("/predict")
     page.pick("#pred-genres", genre[:3], genre)
+    for role, (typed, label) in (people or {}).items():
+        page.pick(f"""[id='{{"role":"{role}","type":"people"}}']""", typed, label)
     page.find("#pred-go").click()
     seen["rating"] = page.find("#pred-rating").text
     seen["audience"] = page.find("#pred-audience").text

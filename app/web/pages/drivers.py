@@ -122,7 +122,7 @@ def curves_figure(rows: list[dict]) -> go.Figure:
             col=col,
             secondary_y=True,
         )
-    fig.update_yaxes(title_text="votes", type="log", secondary_y=True)
+    fig.update_yaxes(title_text="votes", type="log", tickformat=".2s", secondary_y=True)
     fig.update_layout(height=360)
     return fig
 
@@ -144,7 +144,7 @@ def show_drivers(_):
 def show_track_records(role: str):
     rows = db().fetch("SELECT * FROM api.track_records(%s, 15)", (role or "director",))
     for r in rows:
-        r["films"] = f"{r['films']:,}"
+        r["titles"] = f"{r['films']:,}"
         r["mean rating"] = f"{r['mean_rating']:.2f}"
         r["effect on the rating"] = f"{r['rating_effect']:+.2f}"
         r["audience"] = f"×{10 ** r['audience_effect']:.1f}"
@@ -152,11 +152,11 @@ def show_track_records(role: str):
     return html.Div(
         [
             html.P(
-                "Smoothed effect of the person's training films on the rating (at least 3 films; "
-                "3 pseudo-films of the average pull thin records back), and their audience "
-                "against the average film.",
+                "Smoothed effect of the person's rated titles (films, series, specials; at least "
+                "3) on the rating — 3 pseudo-titles of the average pull thin records back — and "
+                "their audience against the average title.",
                 className="small text-muted",
             ),
-            table(rows, ["name", "films", "mean rating", "effect on the rating", "audience"]),
+            table(rows, ["name", "titles", "mean rating", "effect on the rating", "audience"]),
         ]
     )

@@ -160,22 +160,27 @@ def _card(label: str, value: str, value_id: str, low: str, high: str, version: i
 
 
 def _explain_figure(rating_terms: list[dict], audience_terms: list[dict]) -> go.Figure:
-    """Two bar charts: what moves the rating (points) and the audience (×) away from the average
-    film of its type; the first row of each explanation is that average."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Rating (points)", "Audience (× votes)"))
-    for col, terms, scale in ((1, rating_terms, None), (2, audience_terms, 10.0)):
+    """Two bar charts: what moves the rating (points) and the audience (log10 votes, labelled
+    as a factor) away from the average film of its type; the first row of each explanation is
+    that average. What the user entered shows on hover."""
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("Rating (points)", "Audience (× votes, log scale)")
+    )
+    for col, terms in ((1, rating_terms), (2, audience_terms)):
         drivers = terms[1:]
-        values = [
-            t["contribution"] if scale is None else scale ** t["contribution"] for t in drivers
+        labels = [
+            f"{t['contribution']:+.2f}" if col == 1 else f"×{10 ** t['contribution']:.2g}"
+            for t in drivers
         ]
         fig.add_trace(
             go.Bar(
-                x=[v - (0 if scale is None else 1) for v in values],
-                base=None if scale is None else 1,
+                x=[t["contribution"] for t in drivers],
                 y=[t["feature_group"] for t in drivers],
                 orientation="h",
                 hovertext=[t["detail"] for t in drivers],
-                text=[t["detail"] or "" for t in drivers],
+                text=labels,
+                textposition="inside",
+                insidetextanchor="middle",
                 marker_color=["#2a9d8f" if t["contribution"] >= 0 else "#e76f51" for t in drivers],
                 showlegend=False,
             ),
@@ -185,10 +190,11 @@ def _explain_figure(rating_terms: list[dict], audience_terms: list[dict]) -> go.
     average = rating_terms[0]
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
-        title=f"Against {average['feature_group']} ({average['contribution']:.2f}, "
+        title=f"Against the {average['feature_group']} ({average['contribution']:.2f}, "
         f"{votes(round(10 ** audience_terms[0]['contribution']))})",
         margin={"l": 100},
         height=380,
+        uniformtext={"minsize": 9, "mode": "hide"},
     )
     return fig
 
@@ -253,7 +259,20 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
         secondary_y=True,
     )
     fig.update_yaxes(title_text="rating", secondary_y=False, row=1, col=1)
-    fig.update_yaxes(title_text="votes", type="log", secondary_y=True)
+    ratings = [r["predicted_rating"] for r in swaps]
+    fig.update_yaxes(
+        range=[min(ratings) - 0.5, max(ratings) + 0.3], row=1, col=3, secondary_y=False
+    )
+    if len(swaps) == 1:
+        fig.add_annotation(
+            text="name people to see<br>what each one brings",
+            showarrow=False,
+            xref="x3 domain",
+            yref="y5 domain",
+            x=0.5,
+            y=0.5,
+        )
+    fig.update_yaxes(title_text="votes", type="log", tickformat=".2s", secondary_y=True)
     fig.update_layout(title="What if… (everything else as entered)", height=360)
     return fig
 
