@@ -112,26 +112,30 @@ class FilmFeatures(BaseEstimator, TransformerMixin):
         return np.array([n for n in self._all_names() if not n.startswith(self.drop or ("\0",))])
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
-        n = len(df)
-        cols = {name: np.zeros(n) for name in self._all_names()}
-        for i, row in enumerate(df.itertuples(index=False)):
-            cols[f"type:{row.title_type}"][i] = 1
-            known = [g for g in row.genres if f"genre:{g}" in cols]
-            for g in known:
-                cols[f"genre:{g}"][i] = 1
-            cols["genre_count"][i] = len(row.genres)
-            d = decade(row.start_year)
-            cols[f"decade:{d if d in self.decades_ else 'na'}"][i] = 1
-            cols["year"][i] = self.year_mean_ if pd.isna(row.start_year) else row.start_year
-            missing = row.runtime_minutes is None or pd.isna(row.runtime_minutes)
-            cols["runtime"][i] = self.runtime_mean_ if missing else row.runtime_minutes
-            cols[f"runtime:{runtime_band(row.runtime_minutes)}"][i] = 1
-            cols["adult"][i] = float(row.is_adult)
-            for r in ROLES:
-                for m in ROLE_MEASURES:
-                    cols[f"{r}:{m}"][i] = getattr(row, f"{r}_{m}")
-        keep = set(self.get_feature_names_out())
-        return np.column_stack([v for k, v in cols.items() if k in keep])
+        """Vectorised (a million films at full size): one column at a time."""
+        cols: dict[str, np.ndarray] = {}
+        types = df["title_type"].to_numpy()
+        for t in self.types_:
+            cols[f"type:{t}"] = (types == t).astype(float)
+        genre_sets = df["genres"].map(frozenset)
+        for g in self.genres_:
+            cols[f"genre:{g}"] = np.fromiter((g in gs for gs in genre_sets), float, len(df))
+        cols["genre_count"] = genre_sets.map(len).to_numpy(dtype=float)
+        years = df["start_year"].astype(float)
+        decades = years.map(decade).where(lambda d: d.isin(self.decades_), "na").to_numpy()
+        for d in self.decades_:
+            cols[f"decade:{d}"] = (decades == d).astype(float)
+        cols["year"] = years.fillna(self.year_mean_).to_numpy()
+        runtimes = df["runtime_minutes"].astype(float)
+        cols["runtime"] = runtimes.fillna(self.runtime_mean_).to_numpy()
+        bands = runtimes.map(runtime_band).to_numpy()
+        for b in ["na"] + [n for _, _, n in RUNTIME_BANDS]:
+            cols[f"runtime:{b}"] = (bands == b).astype(float)
+        cols["adult"] = df["is_adult"].astype(float).to_numpy()
+        for r in ROLES:
+            for m in ROLE_MEASURES:
+                cols[f"{r}:{m}"] = df[f"{r}_{m}"].astype(float).to_numpy()
+        return np.column_stack([cols[n] for n in self.get_feature_names_out()])
 
 
 def make_model(kind: str, drop: tuple[str, ...] = (), tree_params: dict | None = None) -> Pipeline:
@@ -282,7 +286,7 @@ def contributions(trained: Trained, df: pd.DataFrame) -> tuple[float, np.ndarray
             v = x[r, feat[n]]
             go_left = np.where(np.isnan(v), miss.to_numpy()[n], v <= thr[n])
             child = np.where(go_left, left[n], right[n])
-            np.add.at(out, (r, feat[n]), value[child] - value[n])
+            out[r, feat[n]] += value[child] - value[n]  # one node per row: no repeats
             node[active] = child
             active = feat[node] >= 0
     return base, out
