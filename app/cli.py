@@ -416,11 +416,20 @@ def bench_import(rows: int, workdir: str | None) -> None:
 @click.option(
     "--title-types", default="all", show_default=True, help="What the import keeps (see import)."
 )
-def bench_full(rows: int, workdir: str | None, keep: bool, title_types: str) -> None:
+@click.option("--import-only", is_flag=True, help="Stop after the import (disk, size, time).")
+def bench_full(rows: int, workdir: str | None, keep: bool, title_types: str, import_only) -> None:
     """Generate, import, train and serve at full size; wall time, memory and disk per step."""
     from database.bench_full import main as run_bench
 
-    run_bench(_url(), rows, workdir, keep, echo=click.echo, title_types=title_types)
+    run_bench(
+        _url(),
+        rows,
+        workdir,
+        keep,
+        echo=click.echo,
+        title_types=title_types,
+        import_only=import_only,
+    )
 
 
 @bench.command("recommend")

@@ -107,8 +107,14 @@ def run_step(name: str, args: list[str], url: str, disk_path: Path, baseline: in
 
 
 def sizes(url: str) -> dict[str, int]:
-    """Bytes per schema of the bench database, and the whole database."""
+    """Bytes per schema of the bench database, the 12 largest relations, the whole database."""
     with psycopg.connect(url) as conn:
+        largest = conn.execute(
+            """SELECT n.nspname || '.' || c.relname, pg_total_relation_size(c.oid)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.relkind IN ('r', 'm') AND n.nspname NOT LIKE 'pg_%'
+               ORDER BY 2 DESC LIMIT 12"""
+        ).fetchall()
         rows = conn.execute(
             """SELECT n.nspname, sum(pg_total_relation_size(c.oid))::bigint
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -117,7 +123,7 @@ def sizes(url: str) -> dict[str, int]:
                GROUP BY 1 ORDER BY 2 DESC"""
         ).fetchall()
         (total,) = conn.execute("SELECT pg_database_size(current_database())").fetchone()
-    return {**dict(rows), "(database)": total}
+    return {**dict(rows), **{f"  {name}": b for name, b in largest}, "(database)": total}
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -199,12 +205,14 @@ def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> st
             f"| {s.name} | {s.seconds / 60:.1f} min | {s.server_peak / GB:.1f} GB | "
             f"{s.client_peak / GB:.1f} GB | {s.disk_peak / GB:.1f} GB |"
         )
-    lines += ["", "| database after training | size |", "| --- | ---: |"]
+    lines += ["", f"| database after the {steps[-1].name} | size |", "| --- | ---: |"]
     lines += [f"| {k} | {v / GB:.2f} GB |" for k, v in size.items()]
-    lines += ["", "| call | p50 ms | p99 ms |", "| --- | ---: | ---: |"]
-    lines += [f"| {n} | {a:.1f} | {b:.1f} |" for n, a, b in serve]
-    lines += ["", "| app callback | p50 ms | p95 ms |", "| --- | ---: | ---: |"]
-    lines += [f"| {n} | {a:.1f} | {b:.1f} |" for n, a, b in app]
+    if serve:
+        lines += ["", "| call | p50 ms | p99 ms |", "| --- | ---: | ---: |"]
+        lines += [f"| {n} | {a:.1f} | {b:.1f} |" for n, a, b in serve]
+    if app:
+        lines += ["", "| app callback | p50 ms | p95 ms |", "| --- | ---: | ---: |"]
+        lines += [f"| {n} | {a:.1f} | {b:.1f} |" for n, a, b in app]
     return "\n".join(lines)
 
 
@@ -215,6 +223,7 @@ def main(
     keep: bool,
     echo: Callable[[str], None],
     title_types: str = "all",
+    import_only: bool = False,
 ) -> None:
     folder = Path(workdir) if workdir else config.home_dir() / "bench-full"
     folder.mkdir(parents=True, exist_ok=True)
@@ -237,18 +246,23 @@ def main(
                 baseline,
                 echo,
             ),
-            run_step("netfloox train", ["train"], url, data_dir, baseline, echo),
         ]
+        if not import_only:
+            steps.append(run_step("netfloox train", ["train"], url, data_dir, baseline, echo))
         size = sizes(url)
-        serve = serving(url)
-        app = app_callbacks(url)
+        serve = [] if import_only else serving(url)
+        app = [] if import_only else app_callbacks(url)
     finally:
         if not keep:
             with psycopg.connect(server_url, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     body = render(rows, steps, size, serve, app) + f"\n\nTitle types imported: {title_types}."
     millions = f"{rows / 1e6:.0f} M" if rows >= 1e6 else f"{rows:,}"
+    what = "import only" if import_only else "run"
+    flag = " --import-only" if import_only else ""
     benchdoc.write_section(
-        f"Full-size run, {millions} generated rows", f"netfloox bench full --rows {rows}", body
+        f"Full-size {what}, {millions} generated rows",
+        f"netfloox bench full --rows {rows}{flag}",
+        body,
     )
     echo(body)

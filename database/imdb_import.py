@@ -27,7 +27,7 @@ from pathlib import Path
 import psycopg
 
 from database import config
-from database.catalog_build import CatalogBuilder, Subset
+from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset
 from database.download import fetch, sha256
 from database.imdb_files import FILES, ImdbFile
 from database.imdb_reader import ImportFileError, StagingCopier, prefetch, read_blocks
@@ -209,28 +209,18 @@ class Importer:
                 future.result()
 
     def build_and_swap(self, conn: psycopg.Connection, digests: dict[str, str]) -> None:
-        present = {spec.table for spec in FILES if self.report.files[spec.name].present}
+        """Two transactions. The first builds ``catalog_next`` and commits it: readers still see
+        ``catalog``, so nothing changes for them, and the staged rows can be emptied before the
+        derived views are built (at full size they are as big as the catalogue: without this
+        the data directory held staging, the new catalogue and the old one at once). The second
+        swaps the schemas and rebuilds the derived views: atomic for readers."""
         with conn.transaction():
-            subset = Subset(self.options.title_types, self.options.min_votes)
-            builder = CatalogBuilder(
-                conn,
-                self.report.run_id,
-                subset,
-                self.timer,
-                present,
-                self.options.validate_foreign_keys,
-            )
-            stats = builder.build()
-            self.report.placeholder_titles = stats.placeholder_titles
-            self.report.placeholder_people = stats.placeholder_people
-            self.report.duplicate_list_entries = stats.duplicate_list_entries
-            for spec in FILES:
-                f = self.report.files[spec.name]
-                if f.present:
-                    f.stored = conn.execute(STORED_SQL[spec.name]).fetchone()[0]
-                    # duplicates found while building are rejects too (recorded in this transaction)
-                    f.rejected = self._rejects(conn, spec.name)
-                    f.filtered = f.read - f.stored - f.rejected
+            self.build(conn)
+        _empty_staging(conn)
+        conn.commit()
+        with conn.transaction():
+            for name, value in BUILD_SETTINGS.items():
+                conn.execute(f"SET LOCAL {name} = '{value}'")
             with self.timer("swap"):
                 lock_views(conn)
                 conn.execute("DROP SCHEMA catalog CASCADE")
@@ -257,6 +247,31 @@ class Importer:
                    report = %s WHERE run_id = %s""",
                 (self.report.as_json(), self.report.run_id),
             )
+
+    def build(self, conn: psycopg.Connection) -> None:
+        """Build catalog_next from staging and count what each file stored, in the caller's
+        transaction."""
+        present = {spec.table for spec in FILES if self.report.files[spec.name].present}
+        subset = Subset(self.options.title_types, self.options.min_votes)
+        builder = CatalogBuilder(
+            conn,
+            self.report.run_id,
+            subset,
+            self.timer,
+            present,
+            self.options.validate_foreign_keys,
+        )
+        stats = builder.build()
+        self.report.placeholder_titles = stats.placeholder_titles
+        self.report.placeholder_people = stats.placeholder_people
+        self.report.duplicate_list_entries = stats.duplicate_list_entries
+        for spec in FILES:
+            f = self.report.files[spec.name]
+            if f.present:
+                f.stored = conn.execute(STORED_SQL[spec.name]).fetchone()[0]
+                # duplicates found while building are rejects too (recorded in this transaction)
+                f.rejected = self._rejects(conn, spec.name)
+                f.filtered = f.read - f.stored - f.rejected
 
     # ------------------------------------------------------------------ main
     def run(self) -> ImportReport:
@@ -295,6 +310,8 @@ class Importer:
                 raise
             finally:
                 _empty_staging(admin)
+                # a run stopped between the build and the swap leaves its unswapped catalogue
+                admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
         return self.report
 
 
