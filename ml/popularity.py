@@ -351,7 +351,12 @@ def _group_means(by_group: pd.DataFrame, types: pd.Series) -> pd.DataFrame:
     return long
 
 
-def write(conn: psycopg.Connection, trained: Trained, activate: bool = True) -> int:
+def write(
+    conn: psycopg.Connection,
+    trained: Trained,
+    activate: bool = True,
+    records: str = "ml.popularity_person_stats",
+) -> int:
     """Register a model version: features, trees or coefficients, track records, group means;
     activate it (the previous version of the same target stays, for rollback)."""
     features = trained.pipeline.named_steps["features"]
@@ -407,8 +412,8 @@ def write(conn: psycopg.Connection, trained: Trained, activate: bool = True) -> 
                 copy.write_row((version, r.kind, r.label, x, films, r.value))
         conn.execute(
             """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes)
-               SELECT %s, role, person_id, n, total, total_votes
-               FROM ml.popularity_person_stats""",
+               SELECT %s, role, person_id, n, total, total_votes FROM """
+            + records,
             (version,),
         )
         if activate:
@@ -446,11 +451,16 @@ def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[in
     df = load_features(conn)
     if len(df) < 20:
         raise NotReady("fewer than 20 rated titles with >= 20 votes: run `netfloox import` first")
-    write(conn, fit(df, "ridge", "rating"), activate=False)
+    # the track records, aggregated once for the three versions (minutes at full size)
+    conn.execute("DROP TABLE IF EXISTS pg_temp.track_records")
+    conn.execute("CREATE TEMP TABLE track_records AS SELECT * FROM ml.popularity_person_stats")
+    records = "pg_temp.track_records"
+    write(conn, fit(df, "ridge", "rating"), activate=False, records=records)
     audience = fit(df, "trees", "audience", tree_params)
-    audience_version = write(conn, audience)
+    audience_version = write(conn, audience, records=records)
     rating = fit(df, "trees", "rating", tree_params)
-    version = write(conn, rating)
+    version = write(conn, rating, records=records)
+    conn.execute("DROP TABLE pg_temp.track_records")
     log.info("rating model %s: %s", version, rating.metrics)
     log.info("audience model %s: %s", audience_version, audience.metrics)
     return version, {**rating.metrics, "audience": audience.metrics}
