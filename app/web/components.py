@@ -143,3 +143,36 @@ def picker_options(
             if o["value"] not in chosen
         ]
     return options
+
+
+def rating_and_votes(fig, points: list[dict], col: int) -> None:
+    """Expected rating (line, left axis) and expected votes (dotted, right log axis) against the
+    points' ``x``, in column ``col`` of a one-row figure made with secondary y axes (the Predict
+    page's what-if curves, the drivers page's runtime and decade curves)."""
+    import plotly.graph_objects as go
+
+    x = [r["x"] for r in points]
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[r["predicted_rating"] for r in points],
+            name="expected rating",
+            line_color="#264653",
+            showlegend=col == 1,
+        ),
+        row=1,
+        col=col,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[r["expected_votes"] for r in points],
+            name="expected votes",
+            line={"color": "#e9c46a", "dash": "dot"},
+            showlegend=col == 1,
+        ),
+        row=1,
+        col=col,
+        secondary_y=True,
+    )
+    fig.update_yaxes(title_text="votes", type="log", tickformat=".2s", secondary_y=True)

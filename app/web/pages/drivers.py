@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 from plotly.subplots import make_subplots
 
-from app.web.components import labelled, safe, table
+from app.web.components import labelled, rating_and_votes, safe, table
 from app.web.db import db
 
 dash.register_page(__name__, path="/drivers", name="What drives popularity", order=3)
@@ -97,32 +97,7 @@ def curves_figure(rows: list[dict]) -> go.Figure:
         specs=[[{"secondary_y": True}, {"secondary_y": True}]],
     )
     for col, kind in ((1, "runtime"), (2, "decade")):
-        points = [r for r in rows if r["kind"] == kind]
-        x = [r["x"] for r in points]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[r["predicted_rating"] for r in points],
-                name="expected rating",
-                line_color="#264653",
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[r["expected_votes"] for r in points],
-                name="expected votes",
-                line={"color": "#e9c46a", "dash": "dot"},
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-            secondary_y=True,
-        )
-    fig.update_yaxes(title_text="votes", type="log", tickformat=".2s", secondary_y=True)
+        rating_and_votes(fig, [r for r in rows if r["kind"] == kind], col)
     fig.update_layout(height=360)
     return fig
 

@@ -10,7 +10,7 @@ from dash import MATCH, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from app.web.components import alert, names, picker_options, safe, votes
+from app.web.components import alert, names, picker_options, rating_and_votes, safe, votes
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/predict", name="Predict", order=2)
@@ -207,31 +207,7 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
         specs=[[{"secondary_y": True}, {"secondary_y": True}, {"secondary_y": True}]],
     )
     for col, dim in ((1, "runtime"), (2, "year")):
-        points = [r for r in rows if r["dimension"] == dim]
-        x = [r["x"] for r in points]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[r["predicted_rating"] for r in points],
-                name="rating",
-                line_color="#264653",
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[r["expected_votes"] for r in points],
-                name="votes",
-                line={"color": "#e9c46a", "dash": "dot"},
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-            secondary_y=True,
-        )
+        rating_and_votes(fig, [r for r in rows if r["dimension"] == dim], col)
     swaps = [r for r in rows if r["dimension"] in ("as entered", "newcomer instead of")]
     labels = [
         "as entered" if r["dimension"] == "as entered" else f"no {r['setting']}" for r in swaps
@@ -272,7 +248,6 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
             x=0.5,
             y=0.5,
         )
-    fig.update_yaxes(title_text="votes", type="log", tickformat=".2s", secondary_y=True)
     fig.update_layout(title="What if… (everything else as entered)", height=360)
     return fig
 
