@@ -264,14 +264,19 @@ BEGIN
 END
 $$;
 
--- The candidate points of a query from several films: the union of their nearest-point lists.
+-- The candidate points of a query from several films: the union of their nearest-point lists;
+-- NULL (an exact scan) when one of them has no list: at full size only the most-voted points
+-- carry one (ml/neighbours.py), and the union without that film's neighbourhood would miss it.
 CREATE OR REPLACE FUNCTION ml.neighbour_points(title_ids integer[]) RETURNS integer[]
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, public AS $$
-    SELECT array_agg(DISTINCT n)
-    FROM ml.title_embedding e
-    JOIN ml.title_embedding p ON p.title_id = e.point_id
-    CROSS JOIN LATERAL unnest(p.neighbours) n
-    WHERE e.title_id = ANY (title_ids)
+    WITH lists AS (
+        SELECT p.neighbours
+        FROM ml.title_embedding e
+        JOIN ml.title_embedding p ON p.title_id = e.point_id
+        WHERE e.title_id = ANY (title_ids))
+    SELECT CASE WHEN bool_and(neighbours IS NOT NULL) THEN
+               (SELECT array_agg(DISTINCT n) FROM lists, unnest(lists.neighbours) n) END
+    FROM lists
 $$;
 
 -- recommend('tt0133093', 5): k films for a client who liked this one.

@@ -231,7 +231,9 @@ def _points(emb: Embeddings) -> tuple[list[str], np.ndarray, dict[int, str]]:
     from their text), so that SQL's cosine ranks them alike."""
     texts = [_vector_text(v) for v in emb.vectors]
     stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
-    point_row, lists = points_and_lists(stored.reshape(len(texts), -1))
+    point_row, lists = points_and_lists(
+        stored.reshape(len(texts), -1), priority=emb.titles["num_votes"].to_numpy()
+    )
     neighbours = {
         int(emb.title_ids[row]): "{" + ",".join(map(str, emb.title_ids[near])) + "}"
         for row, near in lists.items()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ml.embeddings import EmbeddingParams, train
-from ml.neighbours import nearest
+from ml.neighbours import MERGE_DISTANCE, close_pairs, nearest
 from tests.factories import add_title, refresh_analytics
 
 
@@ -88,6 +88,41 @@ def test_recommend_equals_the_exact_scan_for_every_seed(groups, filters):
     assert len(answers(groups, seeds[0], False, **filters)) == 5 or filters
 
 
+def test_only_the_most_voted_points_get_lists_beyond_the_budget(db, monkeypatch):
+    """At full size only LIST_PAIRS / P points get a list, the most-voted first; every other
+    seed is answered by the exact scan, and recommend_for with such a seed too."""
+    import ml.neighbours
+
+    monkeypatch.setattr(ml.neighbours, "LIST_PAIRS", 40 * 153)
+    build_duplicate_groups(db)
+    listed = db.execute(
+        """SELECT count(*), min(num_votes) FILTER (WHERE neighbours IS NOT NULL),
+                  max(num_votes) FILTER (WHERE neighbours IS NULL)
+           FROM ml.title_embedding WHERE title_id = point_id AND neighbours IS NOT NULL
+              OR title_id = point_id"""
+    ).fetchone()
+    with_list = db.execute(
+        "SELECT count(*) FROM ml.title_embedding WHERE neighbours IS NOT NULL"
+    ).fetchone()[0]
+    assert 0 < with_list < listed[0]
+    assert listed[1] >= listed[2]  # the most-voted have the lists
+    seeds = [r[0] for r in db.execute("SELECT tconst FROM catalog.title ORDER BY tconst")]
+    assert [s for s in seeds if answers(db, s, False) != answers(db, s, True)] == []
+    both = []
+    for exact in ("on", "off"):
+        db.execute(f"SET netfloox.exact_scan = {exact}")
+        both.append(
+            db.execute("SELECT * FROM recommend_for('{tt0000001,tt0000200}', 5)").fetchall()
+        )
+    assert len(both[0]) == 5 and both[0] == both[1]
+    unlisted_and_listed = db.execute(
+        """SELECT ml.neighbour_points(ARRAY[
+               (SELECT title_id FROM ml.title_embedding WHERE neighbours IS NULL LIMIT 1),
+               (SELECT title_id FROM ml.title_embedding WHERE neighbours IS NOT NULL LIMIT 1)])"""
+    ).fetchone()[0]
+    assert unlisted_and_listed is None  # an exact scan, not a union missing a neighbourhood
+
+
 def test_a_group_seed_gets_its_identical_mates_first(groups):
     rows = groups.execute("SELECT primary_title FROM recommend('tt0000001', 5)").fetchall()
     assert len(rows) == 5 and all(r[0].startswith("Group 0") for r in rows)
@@ -105,3 +140,61 @@ def test_nearest_lists_are_exact_with_ties():
         assert row[0] == i
         expected = np.lexsort((np.arange(len(points)), -np.round(sims[i], 5)))[:10]
         assert np.allclose(np.sort(sims[i, row]), np.sort(sims[i, expected]), atol=1e-5)
+
+
+def catalogue_like(rng: np.random.Generator, count: int = 4000, dim: int = 16) -> np.ndarray:
+    """Unit rows shaped like the catalogue's: tight genre-profile groups (exact copies and
+    near-copies), looser clusters of films with people in common, a few isolated ones."""
+    centres = rng.normal(size=(30, dim))
+    x = centres[rng.integers(0, 30, count)] + 0.4 * rng.normal(size=(count, dim))
+    x[: count // 5] = x[rng.integers(0, 40, count // 5)]  # exact copies of 40 profiles
+    near = slice(count // 5, count // 3)
+    x[near] = x[rng.integers(0, 40, near.stop - near.start)] + 1e-4 * rng.normal(
+        size=(near.stop - near.start, dim)
+    )
+    x[-20:] = 5 * rng.normal(size=(20, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("liked", [0.0, 0.1])
+def test_lists_equal_a_full_sort_of_every_row(liked):
+    """The lower bound from the first columns only skips sorting, and the collaborative block
+    is only multiplied where both films have one: every list holds the n best similarities of
+    its row, in order."""
+    rng = np.random.default_rng(5)
+    points = catalogue_like(rng)
+    collab = rng.normal(size=(len(points), 8)) * (rng.random((len(points), 1)) < liked)
+    points = np.hstack([points, collab.astype(np.float32)])
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    got = nearest(points, n=30, block=256, chunk=1000)
+    sims = points @ points.T
+    np.fill_diagonal(sims, 2.0)
+    expected = -np.sort(-sims, axis=1)[:, :30]
+    assert (got[:, 0] == np.arange(len(points))).all()
+    assert np.allclose(np.take_along_axis(sims, got, 1), expected, atol=1e-6)
+
+
+def test_lists_for_some_rows_only():
+    points = catalogue_like(np.random.default_rng(7), count=500)
+    rows = np.array([3, 100, 499])
+    assert np.array_equal(nearest(points, n=20, rows=rows), nearest(points, n=20)[rows])
+
+
+def test_close_pairs_are_every_pair_closer_than_the_merge_distance():
+    rng = np.random.default_rng(6)
+    points = catalogue_like(rng)
+    # and pairs on either side of the merge distance, apart along the sweep's worst direction
+    base = points[rng.choice(len(points), 300, replace=False)].astype(np.float64)
+    step = np.sqrt(2 * MERGE_DISTANCE) * rng.uniform(0.8, 1.2, (300, 1))
+    axis = np.linalg.svd(points.astype(np.float64), full_matrices=False)[2][0]
+    moved = base + step * (axis - (base @ axis)[:, None] * base)
+    moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    points = np.vstack([points, moved.astype(np.float32)])
+    rows, cols = close_pairs(points, limit=len(points))
+    sims = points @ points.T
+    np.fill_diagonal(sims, 0.0)
+    r, c = np.nonzero(sims >= 1 - MERGE_DISTANCE)
+    assert len(r) > 1000  # the near-copies
+    found = {(a, b) for a, b in zip(rows.tolist(), cols.tolist(), strict=True)}
+    assert len(found) == len(rows)  # each pair once
+    assert found | {(b, a) for a, b in found} == set(zip(r.tolist(), c.tolist(), strict=True))
