@@ -417,7 +417,12 @@ def bench_import(rows: int, workdir: str | None) -> None:
     "--title-types", default="all", show_default=True, help="What the import keeps (see import)."
 )
 @click.option("--import-only", is_flag=True, help="Stop after the import (disk, size, time).")
-def bench_full(rows: int, workdir: str | None, keep: bool, title_types: str, import_only) -> None:
+@click.option(
+    "--train-only", is_flag=True, help="Train and serve on the database a --keep run left."
+)
+def bench_full(
+    rows: int, workdir: str | None, keep: bool, title_types: str, import_only, train_only
+) -> None:
     """Generate, import, train and serve at full size; wall time, memory and disk per step."""
     from database.bench_full import main as run_bench
 
@@ -429,6 +434,7 @@ def bench_full(rows: int, workdir: str | None, keep: bool, title_types: str, imp
         echo=click.echo,
         title_types=title_types,
         import_only=import_only,
+        train_only=train_only,
     )
 
 
