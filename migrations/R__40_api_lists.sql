@@ -41,6 +41,8 @@ CROSS JOIN LATERAL (SELECT ml.title_key(p.primary_name) AS name_key) k  -- compu
 LEFT JOIN professions f USING (person_id)
 WHERE NOT p.is_placeholder;
 CREATE INDEX person_search_trgm ON analytics.person_search USING gin (search_text gin_trgm_ops);
+-- the Predict page's pickers show the people already chosen, by nconst
+CREATE UNIQUE INDEX person_search_nconst ON analytics.person_search (nconst);
 
 -- search_people('nolan', 10): named people as one types (accents, case, typos; full name or
 -- surname), ranked by match quality and audience together (ml.search_score): `nolan` gives

@@ -108,10 +108,13 @@ class TokenCounts:
         self.vals.append(np.fromiter(weights, np.float32, n))
 
     def matrix(self) -> sparse.csr_matrix:
-        cat = np.concatenate
+        """The counts as a sparse matrix; the batches are released as they are joined (at full
+        size each copy is a gigabyte)."""
+        rows, self.rows = np.concatenate(self.rows), []
+        cols, self.cols = np.concatenate(self.cols), []
+        vals, self.vals = np.concatenate(self.vals).astype(float), []
         return sparse.csr_matrix(
-            (cat(self.vals).astype(float), (cat(self.rows), cat(self.cols))),
-            shape=(len(self.title_ids), len(self.vocabulary)),
+            (vals, (rows, cols)), shape=(len(self.title_ids), len(self.vocabulary))
         )
 
 

@@ -66,6 +66,12 @@ def _cases() -> dict[str, Callable[[], object]]:
         "What drives popularity: genres and curves": lambda: drivers.show_drivers(None),
         "What drives popularity: track records": lambda: drivers.show_track_records("actor"),
         "Predict: people search": lambda: predict.update_people_options("spiel", None, "directors"),
+        "Predict: people search with a director chosen": lambda: predict.update_people_options(
+            "spiel", [director], "directors"
+        ),
+        "Recommend: suggestions with a film chosen": lambda: recommend.update_suggestions(
+            "the matri", [seed]
+        ),
     }
 
 
