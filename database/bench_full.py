@@ -201,9 +201,10 @@ def check_disk(rows: int, folder: Path, data_dir: Path, echo) -> None:
 
 
 def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> str:
+    where = "a fresh database" if steps[0].name == "netfloox import" else "the kept database"
     lines = [
-        f"{rows:,} generated rows (the full dump's proportions), through the CLI into a fresh "
-        "database on the embedded server. Peak memory: the server processes' PSS summed (shared "
+        f"{rows:,} generated rows (the full dump's proportions), through the CLI into {where} "
+        "on the embedded server. Peak memory: the server processes' PSS summed (shared "
         "buffers counted once) and the CLI process's max RSS; peak disk: the data "
         "filesystem's use above its level before the step.",
         "",

@@ -1,10 +1,11 @@
 """What an import will take, said before it starts: the files, the disk and the time.
 
-The ratios come from the one measurement at the full dump's size (11.8 M titles, 2.0 GB of gzip, on
-2 cores): the data directory peaked at about 51 GB (25 times the gzip), the database ended at 47 GB
-of which 18 GB were staging rows that the import now empties (so about 15 times the gzip stays),
-and the import took 3,044 s (an upper bound: another job shared the machine). A first import is
-refused when the free disk is below the peak: on a laptop, finding out at 90 % is worse.
+The ratios come from the measurements at the full dump's size (11.8 M titles, 2.0 GB of gzip, on
+2 cores, docs/benchmarks.md): the data directory peaked 45 GB above its level before the import
+(about 23 times the gzip), the database ended at 30.8 GB (about 16 times the gzip, 0.5 GB more
+with the lookup indexes added since), and the import took 1,902 s (an upper bound: other jobs
+shared the machine for part of it). A first import is refused when the free disk is below the
+peak: on a laptop, finding out at 90 % is worse.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import requests
 
 from database.download import TIMEOUT, is_url
 
-PEAK_PER_GZIP_BYTE = 25
-FINAL_PER_GZIP_BYTE = 15
-SECONDS_PER_GZIP_GB = 1500
+PEAK_PER_GZIP_BYTE = 23
+FINAL_PER_GZIP_BYTE = 16
+SECONDS_PER_GZIP_GB = 960
 GB = 1024**3
 
 
