@@ -28,6 +28,7 @@ import psycopg
 
 from database import config
 from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset
+from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
 from database.imdb_files import FILES, ImdbFile
 from database.imdb_reader import ImportFileError, StagingCopier, prefetch, read_blocks
@@ -212,12 +213,18 @@ class Importer:
         """Two transactions. The first builds ``catalog_next`` and commits it: readers still see
         ``catalog``, so nothing changes for them, and the staged rows can be emptied before the
         derived views are built (at full size they are as big as the catalogue: without this
-        the data directory held staging, the new catalogue and the old one at once). The second
-        swaps the schemas and rebuilds the derived views: atomic for readers."""
+        the data directory held staging, the new catalogue and the old one at once). Then the
+        heavy analytics views are built on it beside the live ones, two at a time
+        (database/derived_build.py). The second transaction swaps the schemas, moves those views
+        in and rebuilds the other derived views and functions: atomic for readers, who wait only
+        for that."""
         with conn.transaction():
             self.build(conn)
         _empty_staging(conn)
         conn.commit()
+        with self.timer("prebuilt views"):  # the heavy analytics views, beside the live ones
+            for name, took in prebuild(self.url, BUILD_SETTINGS).items():
+                self.report.phases[f"prebuilt:{name.removesuffix('.sql')}"] = took
         with conn.transaction():
             for name, value in BUILD_SETTINGS.items():
                 conn.execute(f"SET LOCAL {name} = '{value}'")
@@ -230,9 +237,11 @@ class Importer:
                     "replaced atomically by each import.'"
                 )
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
-            with self.timer("derived views"):  # analytics, ml features, api: same transaction
-                for name, took in apply_repeatables(conn).items():
-                    self.report.phases[f"derived:{name.removesuffix('.sql')}"] = took
+                move_in(conn)
+            with self.timer("derived views"):  # the other views and functions: same transaction
+                for name, took in apply_repeatables(conn, built=PREBUILT).items():
+                    if name not in PREBUILT:
+                        self.report.phases[f"derived:{name.removesuffix('.sql')}"] = took
             conn.execute("DELETE FROM ops.catalog_source")
             for name, digest in digests.items():
                 conn.execute(
@@ -312,6 +321,7 @@ class Importer:
                 _empty_staging(admin)
                 # a run stopped between the build and the swap leaves its unswapped catalogue
                 admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
+                admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
         return self.report
 
 

@@ -7,7 +7,8 @@
 * ``R__##_name.sql`` — repeatable: views, materialized views and functions that read the catalogue,
   written idempotently (``DROP ... IF EXISTS`` / ``CREATE OR REPLACE``). When any of them changed,
   all are re-applied in name order in one transaction. The importer re-applies them in the same
-  transaction that swaps in a freshly imported catalogue, so they always point at the live tables.
+  transaction that swaps in a freshly imported catalogue, so they always point at the live tables
+  (the heavy analytics files it builds on the new catalogue just before: database/derived_build.py).
 
 Concurrent runs are serialised by an advisory lock.
 """
@@ -131,10 +132,13 @@ def lock_views(conn: psycopg.Connection, attempts: int = 3000) -> None:
 
 
 def apply_repeatables(
-    conn: psycopg.Connection, repeatable: list[Migration] | None = None
+    conn: psycopg.Connection,
+    repeatable: list[Migration] | None = None,
+    built: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Re-create every view and function, in the caller's transaction (locks first: lock_views);
-    returns the seconds each file took."""
+    returns the seconds each file took. ``built``: files whose objects the caller has already
+    created from the current text (an import's prebuilt views): recorded, not run."""
     if repeatable is None:
         repeatable = discover()[1]
     lock_views(conn)
@@ -142,7 +146,8 @@ def apply_repeatables(
     for m in repeatable:
         start = time.perf_counter()
         try:
-            conn.execute(m.sql)
+            if m.name not in built:
+                conn.execute(m.sql)
         except psycopg.Error as exc:
             raise RuntimeError(f"migration {m.name} failed: {exc}") from exc
         _record(conn, m)

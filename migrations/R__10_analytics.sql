@@ -1,5 +1,6 @@
 -- Materialized views for statistics: the Explore page of the app and BI tools read these (and
--- only these). Rebuilt after every import. See docs/analytics.md.
+-- only these). Rebuilt after every import, on the new catalogue before its swap: this file only
+-- creates relations in analytics from catalog (database/derived_build.py). See docs/analytics.md.
 
 DROP MATERIALIZED VIEW IF EXISTS analytics.title_facts CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.person_stats CASCADE;
