@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
+from tqdm import tqdm
 
 from database import config
 from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset
@@ -127,11 +128,14 @@ class Importer:
 
     @contextmanager
     def timer(self, phase: str) -> Iterator[None]:
+        """Times a phase into the report, and says it is done: at full size an import is half an
+        hour of phases, and a silent one looks stuck."""
         start = time.perf_counter()
         try:
             yield
         finally:
             self.report.phases[phase] = round(time.perf_counter() - start, 3)
+            self.echo(f"  {phase}: {self.report.phases[phase]:,.1f} s")
 
     # ------------------------------------------------------------------ bookkeeping
     def _unchanged(self, admin: psycopg.Connection, digests: dict[str, str]) -> bool:
@@ -179,13 +183,16 @@ class Importer:
                 if path is None:
                     return
                 f.present = True
-                for block in prefetch(read_blocks(path, spec)):
-                    f.read += block.n_lines
-                    rejects = copier.load(block)
-                    if rejects:
-                        self._record_rejects(log, spec, rejects)
-                        f.rejected += len(rejects)
-                        self._check_threshold(spec, f.rejected, f.read)
+                bar = tqdm(desc=spec.name, unit=" lines", unit_scale=True, disable=None)
+                with bar:  # a progress bar on a terminal only (disable=None)
+                    for block in prefetch(read_blocks(path, spec)):
+                        f.read += block.n_lines
+                        bar.update(block.n_lines)
+                        rejects = copier.load(block)
+                        if rejects:
+                            self._record_rejects(log, spec, rejects)
+                            f.rejected += len(rejects)
+                            self._check_threshold(spec, f.rejected, f.read)
         f.seconds = time.perf_counter() - start
         self.report.phases[f"stage:{spec.name}"] = round(f.seconds, 3)
 
