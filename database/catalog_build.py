@@ -178,9 +178,14 @@ class CatalogBuilder:
         self.x("CREATE TEMP TABLE missing_title (id integer) ON COMMIT DROP")
         self.x("CREATE TEMP TABLE missing_person (id integer) ON COMMIT DROP")
         self.x("CREATE SCHEMA catalog_next")
+        # Autovacuum stays off the new tables until the swap (which turns it back on): between the
+        # build's commit and the swap the views are prebuilt for minutes, and an autovacuum of a
+        # new table then held the swap's locks off (measured at full size: 137 s, readers
+        # waiting), since lock_views gives up each try before autovacuum would yield.
         for t in self.catalog_tables():
             self.x(f"""CREATE TABLE catalog_next.{t} (LIKE catalog.{t} INCLUDING DEFAULTS
-                       INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING COMMENTS)""")
+                       INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING COMMENTS)
+                       WITH (autovacuum_enabled = false)""")
 
     def lookups(self) -> None:
         """Small reference tables; ids stay the same across imports for names seen before."""

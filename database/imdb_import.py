@@ -244,6 +244,10 @@ class Importer:
                     "replaced atomically by each import.'"
                 )
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
+                for (table,) in conn.execute(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'catalog'"
+                ).fetchall():  # off since the build (database/catalog_build.py)
+                    conn.execute(f"ALTER TABLE catalog.{table} RESET (autovacuum_enabled)")
                 move_in(conn)
             with self.timer("derived views"):  # the other views and functions: same transaction
                 for name, took in apply_repeatables(conn, built=PREBUILT).items():

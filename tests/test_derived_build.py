@@ -93,3 +93,33 @@ def test_a_failed_prebuild_keeps_the_live_catalogue_and_leaves_nothing(
     assert db.execute("SELECT count(*) FROM analytics.title_search").fetchone() == before
     for schema in (NEXT, "catalog_next"):
         assert not db.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+
+
+def test_autovacuum_waits_for_the_swap_then_works_on_the_live_catalogue(
+    db, db_url, tmp_path, monkeypatch
+):
+    """Off on catalog_next while the views are prebuilt (an autovacuum there held the swap's
+    locks off), back on once the catalogue is live."""
+    seen = []
+    real = derived_build.prebuild
+
+    def prebuild_and_look(url, settings):
+        with psycopg.connect(db_url, autocommit=True) as c:
+            seen.extend(
+                c.execute(
+                    "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n"
+                    " ON n.oid = c.relnamespace WHERE n.nspname = 'catalog_next'"
+                    " AND c.relkind = 'r'"
+                ).fetchall()
+            )
+        return real(url, settings)
+
+    monkeypatch.setattr("database.imdb_import.prebuild", prebuild_and_look)
+    _import(db_url, write_files(tmp_path / "imdb"))
+    assert seen and all(r[0] == ["autovacuum_enabled=false"] for r in seen)
+    live = db.execute(
+        "SELECT count(*) FILTER (WHERE c.reloptions IS NOT NULL), count(*) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'catalog' AND c.relkind = 'r'"
+    ).fetchone()
+    assert live[0] == 0 and live[1] > 10
