@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 BUILD_SETTINGS = {"work_mem": "512MB", "maintenance_work_mem": "1GB"}
 
 
+def catalog_tables(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog' ORDER BY tablename"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def enable_autovacuum(conn: psycopg.Connection) -> None:
+    """At the swap, once catalog_next is the catalogue: autovacuum back on its tables (off since
+    their creation, CatalogBuilder.create_schema)."""
+    for table in catalog_tables(conn):
+        conn.execute(f"ALTER TABLE catalog.{table} RESET (autovacuum_enabled)")
+
+
 def _imdb_id(prefix: str, number: str) -> str:
     """SQL text id of a numeric id: the prefix then at least 7 digits (IMDb's convention)."""
     return f"{prefix} || lpad({number}::text, greatest(7, length({number}::text)), '0')"
@@ -85,10 +99,7 @@ class CatalogBuilder:
         return rowcount
 
     def catalog_tables(self) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog' ORDER BY tablename"
-        ).fetchall()
-        return [r[0] for r in rows]
+        return catalog_tables(self.conn)
 
     def constraint_defs(self, kinds: str) -> list[tuple[str, str, str]]:
         """(table, name, definition) of catalog constraints of the given kinds (p, u, f)."""

@@ -28,7 +28,7 @@ import psycopg
 from tqdm import tqdm
 
 from database import config
-from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset
+from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset, enable_autovacuum
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
 from database.imdb_files import FILES, ImdbFile
@@ -183,8 +183,8 @@ class Importer:
                 if path is None:
                     return
                 f.present = True
-                bar = tqdm(desc=spec.name, unit=" lines", unit_scale=True, disable=None)
-                with bar:  # a progress bar on a terminal only (disable=None)
+                # a progress bar on a terminal only (disable=None)
+                with tqdm(desc=spec.name, unit=" lines", unit_scale=True, disable=None) as bar:
                     for block in prefetch(read_blocks(path, spec)):
                         f.read += block.n_lines
                         bar.update(block.n_lines)
@@ -244,15 +244,11 @@ class Importer:
                     "replaced atomically by each import.'"
                 )
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
-                for (table,) in conn.execute(
-                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'catalog'"
-                ).fetchall():  # off since the build (database/catalog_build.py)
-                    conn.execute(f"ALTER TABLE catalog.{table} RESET (autovacuum_enabled)")
+                enable_autovacuum(conn)
                 move_in(conn)
             with self.timer("derived views"):  # the other views and functions: same transaction
                 for name, took in apply_repeatables(conn, built=PREBUILT).items():
-                    if name not in PREBUILT:
-                        self.report.phases[f"derived:{name.removesuffix('.sql')}"] = took
+                    self.report.phases[f"derived:{name.removesuffix('.sql')}"] = took
             conn.execute("DELETE FROM ops.catalog_source")
             for name, digest in digests.items():
                 conn.execute(

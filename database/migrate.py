@@ -137,17 +137,19 @@ def apply_repeatables(
     built: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Re-create every view and function, in the caller's transaction (locks first: lock_views);
-    returns the seconds each file took. ``built``: files whose objects the caller has already
-    created from the current text (an import's prebuilt views): recorded, not run."""
+    returns the seconds each file it ran took. ``built``: files whose objects the caller has
+    already created from the current text (an import's prebuilt views): recorded, not run."""
     if repeatable is None:
         repeatable = discover()[1]
     lock_views(conn)
     seconds = {}
     for m in repeatable:
+        if m.name in built:
+            _record(conn, m)
+            continue
         start = time.perf_counter()
         try:
-            if m.name not in built:
-                conn.execute(m.sql)
+            conn.execute(m.sql)
         except psycopg.Error as exc:
             raise RuntimeError(f"migration {m.name} failed: {exc}") from exc
         _record(conn, m)

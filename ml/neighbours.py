@@ -46,16 +46,25 @@ class Blocks:
         self.sparse_rows = np.flatnonzero((points[:, sparse_dims] != 0).any(axis=1))
         self.sparse = np.ascontiguousarray(points[np.ix_(self.sparse_rows, sparse_dims)])
 
-    def similarities(self, rows: np.ndarray, start: int, stop: int) -> np.ndarray:
-        """rows x columns start..stop."""
-        sims = self.dense[rows] @ self.dense[start:stop].T
-        if len(self.sparse_rows):
-            mine = np.flatnonzero(np.isin(rows, self.sparse_rows))
-            a, b = np.searchsorted(self.sparse_rows, [start, stop])
-            if len(mine) and b > a:
-                left = self.sparse[np.searchsorted(self.sparse_rows, rows[mine])]
-                sims[np.ix_(mine, self.sparse_rows[a:b] - start)] += left @ self.sparse[a:b].T
+    def queries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What ``similarities`` needs of ``rows``, gathered once for all the column chunks:
+        their dense parts, which of them have a sparse part, and those sparse parts."""
+        mine = np.flatnonzero(np.isin(rows, self.sparse_rows))
+        return self.dense[rows], mine, self.sparse[np.searchsorted(self.sparse_rows, rows[mine])]
+
+    def similarities(self, queries, start: int, stop: int) -> np.ndarray:
+        """rows x columns start..stop (``queries``: from :meth:`queries`)."""
+        dense, mine, left = queries
+        sims = dense @ self.dense[start:stop].T
+        a, b = np.searchsorted(self.sparse_rows, [start, stop])
+        if len(mine) and b > a:
+            sims[np.ix_(mine, self.sparse_rows[a:b] - start)] += left @ self.sparse[a:b].T
         return sims
+
+
+def _rank_in_row(r: np.ndarray) -> np.ndarray:
+    """Position of each entry within its row, for row indices ``r`` sorted ascending."""
+    return np.arange(len(r)) - np.searchsorted(r, r)
 
 
 def _row_lists(blocks: Blocks, rows: np.ndarray, n: int, chunk: int) -> np.ndarray:
@@ -71,9 +80,10 @@ def _row_lists(blocks: Blocks, rows: np.ndarray, n: int, chunk: int) -> np.ndarr
     found_r, found_c, found_s = [], [], []
     bound = None
     mask = np.empty((len(rows), chunk), dtype=bool)
+    queries = blocks.queries(rows)
     for start in range(0, count, chunk):
         stop = min(start + chunk, count)
-        sims = blocks.similarities(rows, start, stop)
+        sims = blocks.similarities(queries, start, stop)
         mine = np.flatnonzero((rows >= start) & (rows < stop))
         sims[mine, rows[mine] - start] = 2.0  # itself first, whatever the rounding
         if bound is None:
@@ -88,7 +98,7 @@ def _row_lists(blocks: Blocks, rows: np.ndarray, n: int, chunk: int) -> np.ndarr
     r, c, s = np.concatenate(found_r), np.concatenate(found_c), np.concatenate(found_s)
     order = np.lexsort((c, -s, r))
     r, c = r[order], c[order]
-    rank = np.arange(len(r)) - np.searchsorted(r, r)  # position within its row
+    rank = _rank_in_row(r)
     keep = rank < n
     out = np.empty((len(rows), n), dtype=np.int64)
     out[r[keep], rank[keep]] = c[keep]
@@ -152,8 +162,7 @@ def close_pairs(
         r, c = np.nonzero(sims >= floor)
         later = c > r  # each pair once (columns start at this block's first row)
         r, c = r[later], c[later]
-        rank = np.arange(len(r)) - np.searchsorted(r, r)
-        keep = rank < limit
+        keep = _rank_in_row(r) < limit
         return rows[r[keep]], cols[c[keep]]
 
     with ThreadPoolExecutor(WORKERS) as pool:
