@@ -240,12 +240,7 @@ def _import(
     run_migrations(url)
     source = source or config.imdb_source()
     _preflight(url, source, check_disk)
-    if title_types is None:
-        kept = config.title_types()
-    elif title_types.strip().lower() == "all":
-        kept = None
-    else:
-        kept = tuple(t for t in title_types.split(",") if t) or None
+    kept = config.title_types() if title_types is None else config.parse_title_types(title_types)
     click.echo(f"title types: {', '.join(kept) if kept else 'all'} (NETFLOOX_TITLE_TYPES)")
     options = ImportOptions(
         title_types=kept,
@@ -287,7 +282,7 @@ def models_are_current(url: str) -> bool:
     return bool(row[0] and row[1])
 
 
-# --------------------------------------------------------------------------- ml, app, bench
+# --------------------------------------------------------------------------- ml, app
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def train(ctx: click.Context) -> None:
@@ -302,7 +297,7 @@ def _train_all(ctx: click.Context) -> None:
         ctx.invoke(command)
 
 
-def _not_ready_is_an_error(command):
+def not_ready_is_an_error(command):
     """Show ml.NotReady (nothing imported, no model) as a one-line error, not a traceback."""
 
     @functools.wraps(command)
@@ -318,7 +313,7 @@ def _not_ready_is_an_error(command):
 
 
 @train.command("recommender")
-@_not_ready_is_an_error
+@not_ready_is_an_error
 def train_recommender() -> None:
     """Film embeddings (TF-IDF + SVD) into pgvector; swaps in atomically."""
     from database.connection import connect
@@ -330,7 +325,7 @@ def train_recommender() -> None:
 
 
 @train.command("popularity")
-@_not_ready_is_an_error
+@not_ready_is_an_error
 def train_popularity() -> None:
     """Rating and audience models (gradient-boosted trees written back as rows; a ridge kept for
     comparison and rollback); activates the new versions."""
@@ -351,136 +346,14 @@ def train_popularity() -> None:
     )
 
 
-@cli.group("eval")
-def evaluate() -> None:
-    """Offline evaluation of the AI services."""
-
-
-@evaluate.command("recommend")
-@_not_ready_is_an_error
-def eval_recommend() -> None:
-    """MovieLens item-item neighbours protocol; writes docs/evaluation.md."""
-    from database.connection import connect
-    from ml.recommend_eval import write_report
-
-    with connect(_url(), autocommit=True) as conn:
-        click.echo(write_report(conn))
-
-
-@evaluate.command("search")
-def eval_search() -> None:
-    """Top-1/top-3 of search_titles and search_people on cases built from the catalogue."""
-    from database.connection import connect
-    from ml.search_eval import write_report
-
-    with connect(_url(), autocommit=True) as conn:
-        click.echo(write_report(conn))
-
-
-@evaluate.command("popularity")
-@_not_ready_is_an_error
-def eval_popularity() -> None:
-    """SQL scorers vs baselines on held-out titles, and an ablation; writes docs/evaluation.md."""
-    from database.connection import connect
-    from ml.popularity_eval import write_report
-
-    with connect(_url(), autocommit=True) as conn:
-        click.echo(write_report(conn))
-
-
-@cli.group()
-def bench() -> None:
-    """Benchmarks (results go to docs/benchmarks.md)."""
-
-
-@bench.command("import")
-@click.option("--rows", type=int, default=10_000_000, help="Approximate total rows to generate.")
-@click.option("--workdir", default=None, help="Where to write the generated files.")
-def bench_import(rows: int, workdir: str | None) -> None:
-    """Full import vs bare COPY of generated IMDb-shaped files."""
-    from database.bench_import import main as run_bench
-
-    run_bench(_url(), rows, workdir, echo=click.echo)
-
-
-@bench.command("full")
-@click.option(
-    "--rows",
-    type=int,
-    default=200_000_000,
-    show_default=True,
-    help="Approximate total rows to generate (200 M = the full dump).",
-)
-@click.option("--workdir", default=None, help="Where to keep the generated files.")
-@click.option("--keep", is_flag=True, help="Keep the database netfloox_full afterwards.")
-@click.option(
-    "--title-types", default="all", show_default=True, help="What the import keeps (see import)."
-)
-@click.option("--import-only", is_flag=True, help="Stop after the import (disk, size, time).")
-@click.option(
-    "--train-only", is_flag=True, help="Train and serve on the database a --keep run left."
-)
-def bench_full(
-    rows: int, workdir: str | None, keep: bool, title_types: str, import_only, train_only
-) -> None:
-    """Generate, import, train and serve at full size; wall time, memory and disk per step."""
-    from database.bench_full import main as run_bench
-
-    run_bench(
-        _url(),
-        rows,
-        workdir,
-        keep,
-        echo=click.echo,
-        title_types=title_types,
-        import_only=import_only,
-        train_only=train_only,
-    )
-
-
-@bench.command("recommend")
-@click.option("--vectors", type=int, default=1_000_000, help="Generated vectors for the scale run.")
-def bench_recommend(vectors: int) -> None:
-    """Latency and recall of recommend(); results to docs/benchmarks.md."""
-    from ml.bench_recommend import main as run_bench
-
-    run_bench(_url(), vectors, echo=click.echo)
-
-
-@bench.command("load")
-@click.option(
-    "--source",
-    default=None,
-    help="IMDb files to re-import during the run (default: $NETFLOOX_IMDB_SOURCE).",
-)
-@click.option("--clients", default="4,16,64", show_default=True, help="Comma list of levels.")
-def bench_load(source: str | None, clients: str) -> None:
-    """Concurrent SQL and HTTP clients while a re-import and a retrain run; docs/benchmarks.md."""
-    from app.bench_load import main as run_bench
-
-    levels = [int(c) for c in clients.split(",") if c]
-    run_bench(_url(), source or config.imdb_source(), levels, echo=click.echo)
-
-
-@bench.command("app")
-def bench_app() -> None:
-    """Server time of the slowest callbacks on the live database; docs/benchmarks.md."""
-    from app.web.bench import main as run_bench
-
-    run_bench(echo=click.echo)
-
-
 @cli.command()
 @click.option("--debug", is_flag=True, help="Dash debug mode (never in production).")
 def serve(debug: bool) -> None:
     """The web app on $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050), served by
     waitress with $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool)."""
-    import os
-
     from app.web import create_app
 
-    host = os.environ.get("NETFLOOX_HOST", "127.0.0.1")
-    port = int(os.environ.get("NETFLOOX_PORT", "8050"))
+    host, port = config.web_host(), config.web_port()
     _url()  # starts the embedded server if needed
     app = create_app()
     click.echo(f"Netfloox is serving on http://{host}:{port}/ (Ctrl-C to stop)")
@@ -489,62 +362,7 @@ def serve(debug: bool) -> None:
         return
     from waitress import serve as serve_wsgi
 
-    threads = int(os.environ.get("NETFLOOX_WEB_THREADS", "8"))
-    serve_wsgi(app.server, host=host, port=port, threads=threads)
-
-
-@cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="docs/screenshots",
-    show_default=True,
-    help="Folder for explore.png, recommend.png, predict.png, drivers.png.",
-)
-@click.option(
-    "--liked",
-    default="matrix:The Matrix (1999)",
-    show_default=True,
-    help="What to type on the Recommend page and the suggestion to pick (TEXT:LABEL).",
-)
-def screenshots(out: str, liked: str) -> None:
-    """Drive the app in headless Chromium on the current database and save its pages."""
-    from pathlib import Path
-
-    from app.web import create_app
-    from app.web.browser import Page, browser_missing, chromium, free_port, serving, tour
-
-    missing = browser_missing()
-    if missing:
-        raise click.ClickException(f"{missing}: run `make browser` first")
-    _url()
-    typed, _, label = liked.partition(":")
-    with serving(create_app(), free_port()) as base, chromium() as driver:
-        seen = tour(
-            Page(driver, base),
-            liked=(typed, label or typed),
-            shots=Path(out),
-            genre="Sci-Fi",
-            people={
-                "directors": ("nolan", "Christopher Nolan"),
-                "actors": ("dicaprio", "Leonardo DiCaprio"),
-            },
-        )
-    click.echo(f"saved {out}/explore.png, recommend.png, predict.png, drivers.png; seen: {seen}")
-
-
-@cli.command()
-@click.option("--no-charts", is_flag=True, help="Only the Markdown (charts kept as they are).")
-def slides(no_charts: bool) -> None:
-    """The presentation deck (docs/presentation/netfloox.md, Marp) with figures read from docs/
-    and the live database, its charts, and the project board (docs/board.csv, board.md)."""
-    from app.presentation import board, deck
-    from database.connection import connect
-
-    board.write()
-    with connect(_url(), autocommit=True) as conn:
-        _, figures = deck.build(conn, draw=not no_charts)
-    click.echo(f"wrote {deck.OUT / 'netfloox.md'} ({len(figures)} figures), docs/board.csv/.md")
+    serve_wsgi(app.server, host=host, port=port, threads=config.web_threads())
 
 
 @cli.command()
@@ -560,7 +378,18 @@ def run() -> None:
     click.get_current_context().invoke(serve)
 
 
+def add_installed_commands(group: click.Group) -> None:
+    """Add the command groups that installed packages declare (entry points
+    ``netfloox.commands``): the harness's eval, bench, screenshots and slides. The serving code
+    never imports the harness; the harness registers itself."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="netfloox.commands"):
+        group.add_command(entry.load(), entry.name)
+
+
 def main() -> None:
+    add_installed_commands(cli)
     cli()
 
 

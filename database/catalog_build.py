@@ -2,7 +2,7 @@
 
 Two steps, run by the importer in one transaction that ends with the swap:
 
-The staging tables are typed (migrations/V007): COPY already refused every bad value.
+The staging tables are typed (migrations/V101__staging.sql): COPY already refused every bad value.
 
 1. ``build``: lookup tables, then each typed table from its staging table; primary keys right after
    each load (a duplicate key keeps the file's last line and rejects the others); placeholders for

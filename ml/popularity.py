@@ -1,6 +1,6 @@
 """Popularity models: expected rating and expected audience, trained in Python, scored in SQL.
 
-Features come from ``ml.popularity_features`` (migrations/R__30): type, year, runtime, genres,
+Features come from ``ml.popularity_features`` (migrations/R__32): type, year, runtime, genres,
 adult flag, and for directors, writers, lead actors and producers their smoothed track records
 (mean and best rating effect, how many films, audience effect) computed **out-of-fold** for the
 training films, so no feature of a training film contains its own rating or votes.
@@ -46,7 +46,7 @@ RUNTIME_BANDS = [
     (120, 150, "120-150"),
     (150, 10**9, "150+"),
 ]
-SMOOTHING_K = 3.0  # pseudo-films of shrinkage, as in migrations/R__30
+SMOOTHING_K = 3.0  # pseudo-films of shrinkage, as in migrations/R__32
 ALPHAS = np.logspace(-2, 6, 17)
 TARGETS = {"rating": "rating", "audience": "log_votes"}
 # Chosen on the training folds' own validation (early stopping off: the SQL scorer walks every
@@ -231,7 +231,7 @@ def tree_nodes(model: HistGradientBoostingRegressor) -> list[pd.DataFrame]:
     node's value is the count-weighted mean of its children, so that path attributions telescope
     from the root's value to the leaf's."""
     trees = []
-    for (predictor,) in model._predictors:
+    for (predictor,) in model._predictors:  # noqa: SLF001 (sklearn exposes no tree API)
         nodes = predictor.nodes
         if nodes["is_categorical"].any():
             raise ValueError("categorical splits are not supported by the SQL scorer")
@@ -260,7 +260,7 @@ def tree_nodes(model: HistGradientBoostingRegressor) -> list[pd.DataFrame]:
 
 
 def _intercept(model: HistGradientBoostingRegressor) -> float:
-    return float(np.ravel(model._baseline_prediction)[0])
+    return float(np.ravel(model._baseline_prediction)[0])  # noqa: SLF001 (as sklearn predicts)
 
 
 def contributions(trained: Trained, df: pd.DataFrame) -> tuple[float, np.ndarray]:

@@ -9,7 +9,6 @@ dropped afterwards.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import uuid
@@ -20,8 +19,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
+from database import config
 from database import migrate as migrations
-from database.connection import create_database, register_vector
+from database.connection import register_vector
+from database.server import create_database
 
 PGVECTOR_IMAGE = "pgvector/pgvector:pg18"
 TEMPLATE = "netfloox_test_template"
@@ -41,8 +42,8 @@ def _docker_daemon_answers() -> bool:
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """Admin URL of the test server (its maintenance database)."""
-    if os.environ.get("TEST_DATABASE_URL"):
-        yield os.environ["TEST_DATABASE_URL"]
+    if config.test_database_url():
+        yield config.test_database_url()
     elif _docker_daemon_answers():
         from testcontainers.postgres import PostgresContainer
 

@@ -201,7 +201,7 @@ def test_explore_empty_filters_are_messages(site):
     assert "No title matches" in texts(message)
     assert "42 titles match" in texts(explore.update_message(["movie"], [1900, 2030], None))
     assert "at least one title type" in texts(explore.update_message([], [1900, 2030], None))
-    figure = explore._chart_callback(explore.per_year)([], [1900, 2030], None)
+    figure = explore.chart_callback(explore.per_year)([], [1900, 2030], None)
     assert "at least one title type" in figure.layout.title.text
 
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from database.backup import BackupError, backup, restore
-from database.connection import create_database
+from database.server import create_database
 from ml.embeddings import EmbeddingParams, train
 from ml.popularity import train as train_popularity
 from tests.conftest import with_dbname

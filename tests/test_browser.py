@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.web.browser import Page, browser_missing, chromium, free_port, serving, tour
+from harness.browser import Page, browser_missing, chromium, free_port, serving, tour
 from ml.popularity import train as train_popularity
 from tests.test_recommend import build_catalogue
 

@@ -59,8 +59,8 @@ def served(pg_server_url, template_db):
     """One catalogue with both models for the module (hypothesis calls the test many times)."""
     import uuid
 
-    from database.connection import create_database
     from database.migrate import configure_database
+    from database.server import create_database
     from tests.conftest import with_dbname
 
     name = f"netfloox_fuzz_{uuid.uuid4().hex[:8]}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 
 from database.imdb_files import FILES
-from database.imdb_generate import Generator
 from database.imdb_import import ImportOptions, run_import
+from harness.imdb_generator import Generator
 
 
 def test_generated_files_are_deterministic_and_shaped_like_the_dump(tmp_path):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import uuid
+from pathlib import Path
+
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from database import migrate as migrations
+from database.backup import tool
+from database.server import create_database
 
 
 def test_every_migration_is_recorded(db):
@@ -46,3 +53,65 @@ def test_badly_named_file_is_refused(tmp_path):
     (tmp_path / "create_things.sql").write_text("SELECT 1")
     with pytest.raises(ValueError, match="create_things.sql"):
         migrations.discover(tmp_path)
+
+
+LEGACY = Path(__file__).parent / "fixtures" / "migrations_v023"
+
+
+def schema_dump(url: str) -> str:
+    """``pg_dump --schema-only`` without its comments and settings lines (they name the dump)."""
+    out = subprocess.run(
+        [tool("pg_dump"), "--schema-only", "--no-owner", "--dbname", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return "\n".join(
+        line
+        for line in out.splitlines()
+        if not line.startswith(("--", "\\restrict", "\\unrestrict"))
+    )
+
+
+@pytest.fixture
+def empty_database(pg_server_url):
+    """A factory of empty databases (dropped afterwards)."""
+    names = []
+
+    def create() -> str:
+        name = f"netfloox_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            create_database(admin, name)
+        names.append(name)
+        return make_conninfo(pg_server_url, dbname=name)
+
+    yield create
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_database_of_the_squashed_migrations_gets_the_schema_of_a_fresh_install(empty_database):
+    fresh, upgraded = empty_database(), empty_database()
+    migrations.migrate(fresh)
+    migrations.migrate(upgraded, LEGACY)  # as every database before the squash
+    applied = migrations.migrate(upgraded)
+    assert applied[:6] == [m.name for m in migrations.discover()[0]]  # recorded, not run
+    expected = schema_dump(fresh)
+    assert "CREATE MATERIALIZED VIEW analytics.title_search" in expected
+    assert "GRANT SELECT ON TABLE analytics.title_search TO netfloox_bi" in expected
+    assert schema_dump(upgraded) == expected
+    with psycopg.connect(upgraded) as conn:
+        recorded = {r[0] for r in conn.execute("SELECT filename FROM ops.schema_migration")}
+    versioned, repeatable = migrations.discover()
+    assert recorded == {m.name for m in versioned + repeatable}
+    assert migrations.migrate(upgraded) == []
+
+
+def test_a_database_that_ran_part_of_the_squashed_migrations_is_refused(empty_database, tmp_path):
+    for path in sorted(LEGACY.glob("V0*.sql"))[:9]:
+        (tmp_path / path.name).write_text(path.read_text())
+    partial = empty_database()
+    migrations.migrate(partial, tmp_path)
+    with pytest.raises(RuntimeError, match="only part of the migrations squashed.*V010"):
+        migrations.migrate(partial)

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from app.presentation import board, deck
-from app.presentation.sources import DOCS, sections
+from harness.presentation import board, deck
+from harness.presentation.sources import DOCS, sections
 from ml.embeddings import EmbeddingParams, train
 from ml.popularity import train as train_popularity
 from tests.test_recommend import build_catalogue

@@ -12,9 +12,9 @@ import pytest
 
 from app.web.db import as_app_role
 from database import replica, server
-from database.imdb_generate import Generator
 from database.imdb_import import ImportOptions, run_import
 from database.migrate import migrate
+from harness.imdb_generator import Generator
 from ml.embeddings import EmbeddingParams
 from ml.embeddings import train as train_recommender
 from ml.popularity import train as train_popularity

@@ -1,6 +1,6 @@
 """The app's only door to the database: a connection pool and errors a person can read.
 
-The app works as the role ``netfloox_app`` (migrations/V001), which may only read ``api`` and
+The app works as the role ``netfloox_app`` (migrations/V100), which may only read ``api`` and
 ``analytics`` and execute the API functions. ``NETFLOOX_APP_DATABASE_URL`` sets its URL; by default
 it is the Netfloox database URL with ``options=-c role=netfloox_app``: the configured user logs in
 (so passwords and any server work unchanged) and drops to the app's privileges for the session.
@@ -9,7 +9,6 @@ it is the Netfloox database URL with ``options=-c role=netfloox_app``: the confi
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import psycopg
@@ -17,10 +16,13 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from database import config
+from database.connection import database_url
+
 log = logging.getLogger(__name__)
 
 APP_ROLE = "netfloox_app"
-APP_TIMEOUT = "10s"  # as ALTER ROLE netfloox_app SET statement_timeout (migrations/V013)
+APP_TIMEOUT = "10s"  # as ALTER ROLE netfloox_app SET statement_timeout (migrations/V100)
 
 
 class UserError(Exception):
@@ -33,10 +35,9 @@ def as_app_role(url: str) -> str:
 
 
 def app_database_url() -> str:
-    explicit = os.environ.get("NETFLOOX_APP_DATABASE_URL")
+    explicit = config.app_database_url()
     if explicit:
         return explicit
-    from database.connection import database_url
 
     return as_app_role(database_url())
 

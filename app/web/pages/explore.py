@@ -12,7 +12,8 @@ from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
 
-# Every chart reads a small aggregate (migrations/R__10_analytics.sql); '(all)' = every genre.
+# Every chart reads a small aggregate (migrations/R__20_analytics_statistics.sql);
+# '(all)' = every genre.
 SLICE = """title_type = ANY(%(types)s) AND start_year BETWEEN %(y0)s AND %(y1)s
            AND genre = %(genre)s"""
 
@@ -253,7 +254,9 @@ def charts(types, years, genre) -> list[go.Figure]:
     return [build(p) for build in CHARTS.values()]
 
 
-def _chart_callback(build):
+def chart_callback(build):
+    """The callback that draws the chart ``build`` for the filters, or says why it cannot."""
+
     def update(types, years, genre):
         try:
             return build(_params(types, years, genre))
@@ -264,7 +267,7 @@ def _chart_callback(build):
 
 
 for _chart_id, _build in CHARTS.items():
-    callback(Output(_chart_id, "figure"), *FILTERS)(_chart_callback(_build))
+    callback(Output(_chart_id, "figure"), *FILTERS)(chart_callback(_build))
 
 
 @callback(Output("explore-message", "children"), *FILTERS)

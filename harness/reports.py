@@ -1,4 +1,5 @@
-"""Write benchmark results into docs/benchmarks.md, one section per benchmark, with the machine."""
+"""Write measured results into docs/: benchmarks (with the machine) and evaluations, one section
+per command, replaced when the command runs again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from database.config import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
+EVALUATION_DOC = PROJECT_ROOT / "docs" / "evaluation.md"
 HEADER = """# Benchmarks
 
 Speed targets are measured here, never asserted in tests. Each section says the machine, the
@@ -48,3 +50,14 @@ def write_section(
     else:
         text = text.rstrip() + "\n\n" + section
     doc.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+EVALUATION_HEADER = """# Evaluation of the AI services
+
+Offline evaluations, each with its command: re-run it to refresh its section.
+"""
+
+
+def write_evaluation(title: str, command: str, body: str) -> None:
+    """Replace (or append) the section ``## title`` of docs/evaluation.md."""
+    write_section(title, command, body, doc=EVALUATION_DOC, header=EVALUATION_HEADER)

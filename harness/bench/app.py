@@ -13,13 +13,13 @@ from collections.abc import Callable
 
 from plotly.utils import PlotlyJSONEncoder
 
-from database import benchdoc
+from harness import reports
 
 REPEATS = 20
 TARGET_MS = 300  # p95 of every callback (issue 5)
 
 
-def _cases() -> dict[str, Callable[[], object]]:
+def cases() -> dict[str, Callable[[], object]]:
     from app.web.db import db
     from app.web.pages import drivers, explore, predict, recommend
 
@@ -30,13 +30,13 @@ def _cases() -> dict[str, Callable[[], object]]:
     filters = (["movie"], [1950, 2025], None)
     charts = {
         f"Explore: {chart_id} (movies 1950-2025)": (
-            lambda build=build: explore._chart_callback(build)(*filters)
+            lambda build=build: explore.chart_callback(build)(*filters)
         )
         for chart_id, build in explore.CHARTS.items()
     }
     return {
         **charts,
-        "Explore: Horror in every type (chart-per-year)": lambda: explore._chart_callback(
+        "Explore: Horror in every type (chart-per-year)": lambda: explore.chart_callback(
             explore.per_year
         )(["movie", "tvSeries", "short", "tvMovie", "video"], [1900, 2030], "Horror"),
         "Explore: filter message": lambda: explore.update_message(*filters),
@@ -94,7 +94,7 @@ def main(echo: Callable[[str], None] = print) -> None:
     titles = db().fetch("SELECT titles FROM analytics.key_figures")[0]["titles"]
     rows = ["| Callback | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|"]
     worst = 0.0
-    for name, fn in _cases().items():
+    for name, fn in cases().items():
         times = sorted(measure(fn))
         p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
         worst = max(worst, p95)
@@ -108,5 +108,5 @@ def main(echo: Callable[[str], None] = print) -> None:
         + f"\n\nTarget: every callback p95 <= {TARGET_MS} ms: **{verdict}** "
         f"(worst p95 {worst:.0f} ms)."
     )
-    benchdoc.write_section("Web app callbacks", "make bench-app", body)
+    reports.write_section("Web app callbacks", "make bench-app", body)
     echo(f"worst p95 {worst:.0f} ms (target {TARGET_MS} ms: {verdict}); docs/benchmarks.md")

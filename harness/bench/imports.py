@@ -15,13 +15,14 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from database import benchdoc, config
-from database.connection import create_database
+from database import config
 from database.imdb_files import FILES
-from database.imdb_generate import Generator
 from database.imdb_import import ImportOptions, run_import
 from database.imdb_reader import COPY_OPTIONS, prefetch, read_blocks
 from database.migrate import migrate
+from database.server import create_database
+from harness import reports
+from harness.imdb_generator import Generator
 
 BENCH_DB = "netfloox_bench"
 
@@ -104,7 +105,7 @@ Import phases (s): staging {report.phases.get("stage", 0):.1f} (files two at a t
         + f", swap {report.phases.get('swap', 0):.1f}, derived views {derived:.1f}. "
         "Target: ratio ≤ 1.5 at ≥ 10 M rows."
     )
-    benchdoc.write_section(
+    reports.write_section(
         f"Import, {total / 1e6:.1f} M generated rows",
         f"make bench-import  # netfloox bench import --rows {rows}",
         body,

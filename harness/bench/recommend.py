@@ -24,9 +24,9 @@ from collections.abc import Callable
 import numpy as np
 import psycopg
 
-from database import benchdoc
+from harness import reports
+from harness.evaluation.recommend import load_stored
 from ml.neighbours import NEIGHBOURS, nearest
-from ml.recommend_eval import load_stored
 
 QUERIES = 200
 
@@ -265,7 +265,7 @@ def main(url: str, vectors: int, echo: Callable[[str], None] = print) -> None:
         f"\n\nWarm, {QUERIES} queries each (100 for the most-voted), from one client on the same"
         " machine. Targets: p99 ≤ 10 ms; recall against exact 1.0 for every seed."
     )
-    benchdoc.write_section(
+    reports.write_section(
         "Recommender latency and exactness", f"make bench-recommend  # --vectors {vectors}", body
     )
     echo(body)

@@ -1,6 +1,6 @@
 """``make bench-full`` (``netfloox bench full``): the whole product at the full dump's size.
 
-Generated IMDb-shaped files (``database/imdb_generate.py``, the full dump's proportions; reused when
+Generated IMDb-shaped files (``harness/imdb_generator.py``, the full dump's proportions; reused when
 the folder already holds that size) go through the CLI, as a data engineer runs it, into a fresh
 database ``netfloox_full`` on the same server: ``netfloox import``, then ``netfloox train``. For
 each step: wall time, peak memory of the server processes (sum of their PSS, so that shared
@@ -26,9 +26,10 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from database import benchdoc, config
-from database.bench_import import generate
-from database.connection import create_database
+from database import config
+from database.server import create_database
+from harness import reports
+from harness.bench.imports import generate
 
 FULL_ROWS = 200_000_000  # ~ the full dump: 11.8 M titles, 96.7 M principals, 14.8 M people...
 BENCH_DB = "netfloox_full"
@@ -176,12 +177,12 @@ def serving(url: str) -> list[tuple[str, float, float]]:
 def app_callbacks(url: str) -> list[tuple[str, float, float]]:
     """(callback, p50 ms, p95 ms): the cases of ``make bench-app`` on the bench database."""
     from app.web import create_app
-    from app.web.bench import _cases, measure
     from app.web.db import as_app_role
+    from harness.bench.app import cases, measure
 
     create_app(as_app_role(url))
     out = []
-    for name, fn in _cases().items():
+    for name, fn in cases().items():
         times = sorted(measure(fn, repeats=10))
         out.append((name, statistics.median(times), times[int(0.95 * (len(times) - 1))]))
     return out
@@ -284,7 +285,7 @@ def main(
     millions = f"{rows / 1e6:.0f} M" if rows >= 1e6 else f"{rows:,}"
     what = "import only" if import_only else "training" if train_only else "run"
     flag = " --import-only" if import_only else " --train-only" if train_only else ""
-    benchdoc.write_section(
+    reports.write_section(
         f"Full-size {what}, {millions} generated rows",
         f"netfloox bench full --rows {rows}{flag}",
         body,

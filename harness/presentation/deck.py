@@ -12,13 +12,15 @@ from pathlib import Path
 
 import psycopg
 
-from app.presentation import charts
-from app.presentation.sources import (
+from harness.presentation import charts
+from harness.presentation.board import board_counts
+from harness.presentation.sources import (
     DOCS,
     Figure,
     database_figures,
     document_figures,
     import_phases,
+    limits,
     recommender_rows,
     sections,
     table_rows,
@@ -260,16 +262,6 @@ def _explanation(conn: psycopg.Connection, path: Path) -> str | None:
     return "database: explain_rating(Action/Sci-Fi, 148 min, 2026, the best-known director)"
 
 
-def limits(n: int = 5) -> tuple[list[str], str]:
-    """The known limits listed in docs/ (bullets of every "## Limits" section)."""
-    found = []
-    for doc in sorted(DOCS.glob("*.md")):
-        body = sections(doc).get("Limits", "")
-        for bullet in re.findall(r"^- (.+?)(?=^- |\Z)", body, flags=re.MULTILINE | re.DOTALL):
-            found.append(" ".join(bullet.split()))
-    return found[:n], "docs/*.md § Limits"
-
-
 def _short(text: str, words: int = 16) -> str:
     """The first clause of a limit, at most ``words`` words."""
     clause = re.split(r"[.;:](?:\s|$)", re.sub(r"\s*\(.*?\)", "", text))[0]
@@ -279,8 +271,6 @@ def _short(text: str, words: int = 16) -> str:
 
 def build(conn: psycopg.Connection, out: Path = OUT, draw: bool = True) -> tuple[str, dict]:
     """Write the deck (and its charts when ``draw``); return its Markdown and its figures."""
-    from app.presentation.board import board_counts
-
     figures: dict[str, Figure] = {**document_figures(), **database_figures(conn)}
     title, table, source = _example(conn)
     figures["example_title"] = Figure(title, source)

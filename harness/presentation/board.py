@@ -12,7 +12,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from app.presentation.sources import DOCS
+from harness.presentation.sources import DOCS, limits
 
 STORY = re.compile(r"^\*\*([A-Z]\d+)\.\*\* (.+?)(?=^\*\*[A-Z]\d+\.\*\*|^## |\Z)", re.M | re.S)
 TEST = re.compile(r"`(test_\w+\.py::test_\w+)`")
@@ -49,8 +49,6 @@ def story_cards() -> list[Card]:
 
 
 def limit_cards() -> list[Card]:
-    from app.presentation.deck import limits
-
     bullets, _ = limits(n=1000)
     return [
         Card(

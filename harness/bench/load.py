@@ -27,7 +27,7 @@ import numpy as np
 import psycopg
 import requests
 
-from database import benchdoc
+from harness import reports
 
 THINK = 0.05  # seconds between two calls of a client
 SQL_CALLS: dict[str, str] = {
@@ -315,5 +315,5 @@ def main(url: str, source: str, levels: list[int], echo: Callable[[str], None] =
         "starved, p99 of `recommend` ≤ 50 ms at 16 clients outside the rebuild."
     )
     text = "\n".join(body)
-    benchdoc.write_section("Load while the data changes", f"make bench-load  # {source}", text)
+    reports.write_section("Load while the data changes", f"make bench-load  # {source}", text)
     echo(text)

@@ -137,3 +137,13 @@ def recommender_rows() -> list[tuple[str, float]]:
     body = sections(ev)["Recommender (MovieLens item-item neighbours)"]
     rows = table_rows(body.split("Tuning of the blend")[0])
     return [(r[0], float(r[1])) for r in rows if r[0] != "method (even users, held out)"]
+
+
+def limits(n: int = 5) -> tuple[list[str], str]:
+    """The known limits listed in docs/ (bullets of every "## Limits" section)."""
+    found = []
+    for doc in sorted(DOCS.glob("*.md")):
+        body = sections(doc).get("Limits", "")
+        for bullet in re.findall(r"^- (.+?)(?=^- |\Z)", body, flags=re.MULTILINE | re.DOTALL):
+            found.append(" ".join(bullet.split()))
+    return found[:n], "docs/*.md § Limits"

@@ -319,7 +319,7 @@ def render(results: dict[str, dict], split_name: str) -> str:
 
 def write_report(conn: psycopg.Connection) -> str:
     """Evaluate and write the recommender section of docs/evaluation.md."""
-    from database.evaldoc import write_section
+    from harness.reports import write_evaluation
 
     held_out = render(evaluate(conn, 0), "even users, held out")
     odd = load_movielens()
@@ -351,5 +351,7 @@ top-5 with fewer than 3 films of at least 5,000 votes (minimum {famous["minimum 
 in one top-5{"; e.g. " + ", ".join(famous["examples"]) if famous["examples"] else ""}).
 Catalogue coverage: the top-5s of 1,000 random recommendable seeds hold {coverage:.1%} of the
 recommendable titles."""
-    write_section("Recommender (MovieLens item-item neighbours)", "netfloox eval recommend", body)
+    write_evaluation(
+        "Recommender (MovieLens item-item neighbours)", "netfloox eval recommend", body
+    )
     return body

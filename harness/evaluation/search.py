@@ -80,7 +80,7 @@ def evaluate(conn: psycopg.Connection) -> list[tuple[str, str, tuple[float, ...]
 
 
 def write_report(conn: psycopg.Connection, echo: Callable[[str], None] = print) -> str:
-    from database.evaldoc import write_section
+    from harness.reports import write_evaluation
 
     lines = ["| cases | typed | top-1 | top-3 | cases |", "| --- | --- | ---: | ---: | ---: |"]
     for group, kind, (first, top3, n) in evaluate(conn):
@@ -89,5 +89,5 @@ def write_report(conn: psycopg.Connection, echo: Callable[[str], None] = print) 
         "\n\nTop-1: the target is the first suggestion; top-3: among the first three. A surname "
         "shared by several well-known people (two Nolans, two Coens) cannot always be top-1."
     )
-    write_section("Search (what people type)", "netfloox eval search", body)
+    write_evaluation("Search (what people type)", "netfloox eval search", body)
     return body

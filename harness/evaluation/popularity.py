@@ -17,7 +17,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from database.evaldoc import write_section
+from harness.reports import write_evaluation
 from ml.popularity import (
     ROLES,
     TARGETS,
@@ -255,5 +255,7 @@ def evaluate(conn: psycopg.Connection) -> str:
 
 def write_report(conn: psycopg.Connection) -> str:
     body = evaluate(conn)
-    write_section("Popularity predictor (held-out R², RMSE, MAE)", "netfloox eval popularity", body)
+    write_evaluation(
+        "Popularity predictor (held-out R², RMSE, MAE)", "netfloox eval popularity", body
+    )
     return body

@@ -1,0 +1,212 @@
+"""The harness's commands: ``netfloox eval|bench|screenshots|slides``.
+
+They measure and present the product; nothing the product serves depends on them. The serving
+CLI (app/cli.py) finds them through the ``netfloox.commands`` entry points (pyproject.toml), so
+imports keep pointing down: harness -> app -> ml -> database.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+
+import click
+
+from app.cli import not_ready_is_an_error
+from database import config
+from database.connection import database_url
+
+
+def needs_extra(module: str):
+    """Refuse in one line, naming the extra to install, when ``module`` is not installed."""
+
+    def wrap(command):
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            if importlib.util.find_spec(module) is None:
+                raise click.ClickException(
+                    f"this command needs {module}: pip install 'netfloox[tools]'"
+                )
+            return command(*args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+@click.group("eval")
+def evaluate() -> None:
+    """Offline evaluation of the AI services."""
+
+
+@evaluate.command("recommend")
+@not_ready_is_an_error
+def eval_recommend() -> None:
+    """MovieLens item-item neighbours protocol; writes docs/evaluation.md."""
+    from database.connection import connect
+    from harness.evaluation.recommend import write_report
+
+    with connect(database_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
+
+
+@evaluate.command("search")
+def eval_search() -> None:
+    """Top-1/top-3 of search_titles and search_people on cases built from the catalogue."""
+    from database.connection import connect
+    from harness.evaluation.search import write_report
+
+    with connect(database_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
+
+
+@evaluate.command("popularity")
+@not_ready_is_an_error
+def eval_popularity() -> None:
+    """SQL scorers vs baselines on held-out titles, and an ablation; writes docs/evaluation.md."""
+    from database.connection import connect
+    from harness.evaluation.popularity import write_report
+
+    with connect(database_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks (results go to docs/benchmarks.md)."""
+
+
+@bench.command("import")
+@click.option("--rows", type=int, default=10_000_000, help="Approximate total rows to generate.")
+@click.option("--workdir", default=None, help="Where to write the generated files.")
+def bench_import(rows: int, workdir: str | None) -> None:
+    """Full import vs bare COPY of generated IMDb-shaped files."""
+    from harness.bench.imports import main as run_bench
+
+    run_bench(database_url(), rows, workdir, echo=click.echo)
+
+
+@bench.command("full")
+@click.option(
+    "--rows",
+    type=int,
+    default=200_000_000,
+    show_default=True,
+    help="Approximate total rows to generate (200 M = the full dump).",
+)
+@click.option("--workdir", default=None, help="Where to keep the generated files.")
+@click.option("--keep", is_flag=True, help="Keep the database netfloox_full afterwards.")
+@click.option(
+    "--title-types", default="all", show_default=True, help="What the import keeps (see import)."
+)
+@click.option("--import-only", is_flag=True, help="Stop after the import (disk, size, time).")
+@click.option(
+    "--train-only", is_flag=True, help="Train and serve on the database a --keep run left."
+)
+def bench_full(
+    rows: int, workdir: str | None, keep: bool, title_types: str, import_only, train_only
+) -> None:
+    """Generate, import, train and serve at full size; wall time, memory and disk per step."""
+    from harness.bench.full import main as run_bench
+
+    run_bench(
+        database_url(),
+        rows,
+        workdir,
+        keep,
+        echo=click.echo,
+        title_types=title_types,
+        import_only=import_only,
+        train_only=train_only,
+    )
+
+
+@bench.command("recommend")
+@click.option("--vectors", type=int, default=1_000_000, help="Generated vectors for the scale run.")
+def bench_recommend(vectors: int) -> None:
+    """Latency and recall of recommend(); results to docs/benchmarks.md."""
+    from harness.bench.recommend import main as run_bench
+
+    run_bench(database_url(), vectors, echo=click.echo)
+
+
+@bench.command("load")
+@click.option(
+    "--source",
+    default=None,
+    help="IMDb files to re-import during the run (default: $NETFLOOX_IMDB_SOURCE).",
+)
+@click.option("--clients", default="4,16,64", show_default=True, help="Comma list of levels.")
+def bench_load(source: str | None, clients: str) -> None:
+    """Concurrent SQL and HTTP clients while a re-import and a retrain run; docs/benchmarks.md."""
+    from harness.bench.load import main as run_bench
+
+    levels = [int(c) for c in clients.split(",") if c]
+    run_bench(database_url(), source or config.imdb_source(), levels, echo=click.echo)
+
+
+@bench.command("app")
+def bench_app() -> None:
+    """Server time of the slowest callbacks on the live database; docs/benchmarks.md."""
+    from harness.bench.app import main as run_bench
+
+    run_bench(echo=click.echo)
+
+
+@click.command()
+@needs_extra("selenium")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="docs/screenshots",
+    show_default=True,
+    help="Folder for explore.png, recommend.png, predict.png, drivers.png.",
+)
+@click.option(
+    "--liked",
+    default="matrix:The Matrix (1999)",
+    show_default=True,
+    help="What to type on the Recommend page and the suggestion to pick (TEXT:LABEL).",
+)
+def screenshots(out: str, liked: str) -> None:
+    """Drive the app in headless Chromium on the current database and save its pages."""
+    from pathlib import Path
+
+    from app.web import create_app
+    from harness.browser import Page, browser_missing, chromium, free_port, serving, tour
+
+    missing = browser_missing()
+    if missing:
+        raise click.ClickException(f"{missing}: run `make browser` first")
+    database_url()
+    typed, _, label = liked.partition(":")
+    with serving(create_app(), free_port()) as base, chromium() as driver:
+        seen = tour(
+            Page(driver, base),
+            liked=(typed, label or typed),
+            shots=Path(out),
+            genre="Sci-Fi",
+            people={
+                "directors": ("nolan", "Christopher Nolan"),
+                "actors": ("dicaprio", "Leonardo DiCaprio"),
+            },
+        )
+    click.echo(f"saved {out}/explore.png, recommend.png, predict.png, drivers.png; seen: {seen}")
+
+
+@click.command()
+@needs_extra("matplotlib")
+@click.option("--no-charts", is_flag=True, help="Only the Markdown (charts kept as they are).")
+def slides(no_charts: bool) -> None:
+    """The presentation deck (docs/presentation/netfloox.md, Marp) with figures read from docs/
+    and the live database, its charts, and the project board (docs/board.csv, board.md)."""
+    from database.connection import connect
+    from harness.presentation import board, deck
+
+    board.write()
+    with connect(database_url(), autocommit=True) as conn:
+        _, figures = deck.build(conn, draw=not no_charts)
+    click.echo(f"wrote {deck.OUT / 'netfloox.md'} ({len(figures)} figures), docs/board.csv/.md")
+
+
+COMMANDS = (evaluate, bench, screenshots, slides)

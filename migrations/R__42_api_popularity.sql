@@ -1,0 +1,155 @@
+-- The popularity models' public API: predict_rating, predict_audience, explain_rating,
+-- explain_audience, what_if, model_card, and the "what drives popularity" lists. Every call goes
+-- through the ml scorer (R__33_ml_popularity_scoring.sql). See docs/popularity.md.
+
+DROP FUNCTION IF EXISTS api.predict_rating(text, integer, integer, text[], text[], text[], text[],
+                                           text[]) CASCADE;
+DROP FUNCTION IF EXISTS api.explain_rating(text, integer, integer, text[], text[], text[], text[],
+                                           text[]) CASCADE;
+DROP VIEW IF EXISTS api.model_card CASCADE;
+DROP FUNCTION IF EXISTS api.popularity_drivers() CASCADE;
+DROP FUNCTION IF EXISTS api.track_records(text, integer, integer) CASCADE;
+
+-- predict_rating(genres => '{Drama}', runtime_minutes => 120, directors => '{nm0000229}'):
+-- the expected IMDb rating and an 80 % interval. Unknown people count as newcomers; an unknown
+-- type or genre is an error.
+CREATE OR REPLACE FUNCTION api.predict_rating(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (predicted_rating double precision, low double precision, high double precision,
+               model_version integer)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT p.prediction, greatest(1, p.low), least(10, p.high), v.v
+    FROM (SELECT ml.active_model('rating') AS v) v,
+         ml.model_predict(v.v, title_type, start_year, runtime_minutes, genres, directors,
+                          writers, actors, producers) p
+$$;
+
+-- predict_audience(same arguments): the expected number of IMDb votes (how many people will
+-- watch and rate the film), an 80 % interval, the model version.
+CREATE OR REPLACE FUNCTION api.predict_audience(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (expected_votes double precision, low double precision, high double precision,
+               model_version integer)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT power(10, p.prediction), power(10, p.low), power(10, p.high), v.v
+    FROM (SELECT ml.active_model('audience') AS v) v,
+         ml.model_predict(v.v, title_type, start_year, runtime_minutes, genres, directors,
+                          writers, actors, producers) p
+$$;
+
+-- explain_rating(same arguments as predict_rating): rating points by input; rows sum to the
+-- predicted rating.
+CREATE OR REPLACE FUNCTION api.explain_rating(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (feature_group text, contribution double precision, detail text)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT * FROM ml.explain('rating', title_type, start_year, runtime_minutes, genres,
+                             directors, writers, actors, producers)
+$$;
+
+-- explain_audience(same arguments): contributions in log10 votes (+0.3 = twice the audience);
+-- rows sum to log10(expected_votes).
+CREATE OR REPLACE FUNCTION api.explain_audience(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (feature_group text, contribution double precision, detail text)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT * FROM ml.explain('audience', title_type, start_year, runtime_minutes, genres,
+                             directors, writers, actors, producers)
+$$;
+
+-- What-if curves for a planned film: the expected rating and audience when one input changes
+-- and the others stay: runtime 60-210 min, year 1970-2030, and each named person swapped for a
+-- newcomer (no track record). dimension 'as entered' is the film itself.
+CREATE OR REPLACE FUNCTION api.what_if(
+    title_type text DEFAULT 'movie', start_year integer DEFAULT NULL,
+    runtime_minutes integer DEFAULT NULL, genres text[] DEFAULT '{}',
+    directors text[] DEFAULT '{}', writers text[] DEFAULT '{}', actors text[] DEFAULT '{}',
+    producers text[] DEFAULT '{}')
+RETURNS TABLE (dimension text, setting text, x integer, predicted_rating double precision,
+               expected_votes double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    WITH m AS (SELECT ml.active_model('rating') AS r, ml.active_model('audience') AS a),
+    variants AS (
+        SELECT 'as entered' AS dimension, 'as entered' AS setting, NULL::int AS x,
+               start_year AS y, runtime_minutes AS rt,
+               directors AS d, writers AS w, actors AS ac, producers AS p
+        UNION ALL
+        SELECT 'runtime', s || ' min', s, start_year, s, directors, writers, actors, producers
+        FROM generate_series(60, 210, 10) s
+        UNION ALL
+        SELECT 'year', s::text, s, s, runtime_minutes, directors, writers, actors, producers
+        FROM generate_series(1970, 2030, 5) s
+        UNION ALL
+        SELECT 'newcomer instead of', coalesce(pr.primary_name, who.id), NULL,
+               start_year, runtime_minutes,
+               array_replace(directors, who.id, 'nm0000000'),
+               array_replace(writers, who.id, 'nm0000000'),
+               array_replace(actors, who.id, 'nm0000000'),
+               array_replace(producers, who.id, 'nm0000000')
+        FROM (SELECT DISTINCT unnest(directors || writers || actors || producers) AS id) who
+        LEFT JOIN catalog.person pr ON who.id ~ '^nm[0-9]{7,9}$'
+                                   AND pr.person_id = substr(who.id, 3)::int
+    )
+    SELECT vr.dimension, vr.setting, vr.x, r.prediction, power(10, a.prediction)
+    FROM variants vr CROSS JOIN m,
+         LATERAL ml.model_predict(m.r, title_type, vr.y, vr.rt, genres, vr.d, vr.w, vr.ac, vr.p) r,
+         LATERAL ml.model_predict(m.a, title_type, vr.y, vr.rt, genres, vr.d, vr.w, vr.ac, vr.p) a
+$$;
+
+-- The active models, for the app's model card: metrics, and what weighs most (the mean absolute
+-- contribution of each group of inputs over the training films, in the target's units).
+CREATE OR REPLACE VIEW api.model_card AS
+SELECT m.target, m.kind, m.version, m.trained_at, m.params, m.metrics - 'importance' AS metrics,
+       m.metrics -> 'importance' AS strongest
+FROM ml.model m WHERE m.active;
+
+-- "What drives popularity", from the active models: their partial dependence (ml.model_effect,
+-- computed at training) on each genre alone, the most common genre combinations, the runtime
+-- (60-210 min) and the decade: the mean prediction over training movies with that input set and
+-- the others as they are; films = training films with that genre or combination.
+CREATE OR REPLACE FUNCTION api.popularity_drivers()
+RETURNS TABLE (kind text, label text, x integer, films integer, predicted_rating double precision,
+               expected_votes double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT r.kind, r.label, r.x, r.films, r.value, power(10, a.value)
+    FROM ml.model_effect r
+    JOIN ml.model_effect a ON a.version = ml.active_model('audience')
+                          AND a.kind = r.kind AND a.label = r.label
+    WHERE r.version = ml.active_model('rating')
+    ORDER BY r.kind, r.x, r.films DESC, r.label
+$$;
+
+-- The strongest track records of a role ('director', 'writer', 'actor', 'producer') in the active
+-- rating model: the smoothed effect on the rating (and on the audience, log10 votes) of the
+-- person's training titles (films, series, specials: every type but episodes), and how many
+-- titles it rests on (at least min_films). Named people only.
+CREATE OR REPLACE FUNCTION api.track_records(role text, k integer DEFAULT 10,
+                                            min_films integer DEFAULT 3)
+RETURNS TABLE (nconst text, primary_name text, films integer, mean_rating double precision,
+               rating_effect double precision, audience_effect double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    WITH m AS (SELECT v.version, v.params FROM ml.model v
+               WHERE v.version = ml.active_model('rating')),
+    s AS (SELECT (params ->> 'smoothing_k')::float8 AS shrink, (params ->> 'mu')::float8 AS mu,
+                  (params ->> 'mu_votes')::float8 AS mu_votes, version FROM m)
+    SELECT p.nconst, p.primary_name, e.n, e.total / e.n,
+           (e.total + s.shrink * s.mu) / (e.n + s.shrink) - s.mu,
+           (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes
+    FROM s JOIN ml.person_effect e ON e.version = s.version
+    JOIN catalog.person p ON p.person_id = e.person_id
+    WHERE e.role = track_records.role AND e.n >= min_films AND NOT p.is_placeholder
+    ORDER BY (e.total + s.shrink * s.mu) / (e.n + s.shrink) DESC
+    LIMIT least(greatest(track_records.k, 0), 100)
+$$;
