@@ -134,9 +134,13 @@ $$;
 -- The strongest track records of a role ('director', 'writer', 'actor', 'producer') in the active
 -- rating model: the smoothed effect on the rating (and on the audience, log10 votes) of the
 -- person's training titles (films, series, specials: every type but episodes), and how many
--- titles it rests on (at least min_films). Named people only.
+-- titles it rests on (at least min_films). Named people only. With title_type, only people with
+-- at least min_films rated titles of that type in the role (a production team planning a film
+-- asks for film directors, not series directors); with name, only names containing it
+-- (accents and case ignored).
 CREATE OR REPLACE FUNCTION api.track_records(role text, k integer DEFAULT 10,
-                                            min_films integer DEFAULT 3)
+                                              min_films integer DEFAULT 3,
+                                              title_type text DEFAULT NULL, name text DEFAULT NULL)
 RETURNS TABLE (nconst text, primary_name text, films integer, mean_rating double precision,
                rating_effect double precision, audience_effect double precision)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -150,6 +154,15 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     FROM s JOIN ml.person_effect e ON e.version = s.version
     JOIN catalog.person p ON p.person_id = e.person_id
     WHERE e.role = track_records.role AND e.n >= min_films AND NOT p.is_placeholder
+      AND (track_records.name IS NULL OR ml.unaccent_lower(p.primary_name)
+               LIKE '%' || ml.unaccent_lower(track_records.name) || '%')
+      AND (track_records.title_type IS NULL OR (
+               SELECT count(*) FROM ml.popularity_credit c
+               JOIN catalog.title t USING (title_id)
+               JOIN catalog.title_type tt USING (title_type_id)
+               JOIN catalog.rating r USING (title_id)
+               WHERE c.person_id = e.person_id AND c.role = track_records.role
+                 AND tt.name = track_records.title_type) >= min_films)
     ORDER BY (e.total + s.shrink * s.mu) / (e.n + s.shrink) DESC
     LIMIT least(greatest(track_records.k, 0), 100)
 $$;

@@ -191,10 +191,18 @@ def test_close_pairs_are_every_pair_closer_than_the_merge_distance():
     moved /= np.linalg.norm(moved, axis=1, keepdims=True)
     points = np.vstack([points, moved.astype(np.float32)])
     rows, cols = close_pairs(points, limit=len(points))
-    sims = points @ points.T
+    # the oracle in float64: a float32 product of a pair right at the merge distance rounds
+    # either way depending on the summation order (multithreaded BLAS); such pairs may go either
+    # way, every other pair must be decided as the exact similarity says
+    sims = points.astype(np.float64) @ points.T.astype(np.float64)
     np.fill_diagonal(sims, 0.0)
-    r, c = np.nonzero(sims >= 1 - MERGE_DISTANCE)
+    tolerance = 1e-5
+    r, c = np.nonzero(sims >= 1 - MERGE_DISTANCE + tolerance)
     assert len(r) > 1000  # the near-copies
     found = {(a, b) for a, b in zip(rows.tolist(), cols.tolist(), strict=True)}
     assert len(found) == len(rows)  # each pair once
-    assert found | {(b, a) for a, b in found} == set(zip(r.tolist(), c.tolist(), strict=True))
+    found |= {(b, a) for a, b in found}
+    assert set(zip(r.tolist(), c.tolist(), strict=True)) <= found
+    assert all(sims[a, b] >= 1 - MERGE_DISTANCE - tolerance for a, b in found)
+    borderline = np.abs(sims - (1 - MERGE_DISTANCE)) < tolerance
+    assert len(found) - len(r) <= borderline.sum()

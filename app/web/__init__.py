@@ -1,4 +1,6 @@
-"""The Dash web app: Explore, Recommend, Predict (one page module each, in app/web/pages)."""
+"""The Dash web app: Explore, Recommend, Predict, What drives popularity, and a page for every
+film (/title/<tconst>) and person (/name/<nconst>); one module per page in app/web/pages, each
+owning its layout and callbacks. The navbar's search opens a film's or a person's page."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
+from app.web import navsearch
 from app.web.db import Database, app_database_url, set_database
 
 PAGES = Path(__file__).parent / "pages"
@@ -50,15 +53,22 @@ def create_app(url: str | None = None) -> Dash:
     )
     nav = dbc.NavbarSimple(
         [
-            dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"]))
-            for page in dash.page_registry.values()
+            *(
+                dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"]))
+                for page in dash.page_registry.values()
+                if not page.get("path_template")  # film and person pages: reached by links
+            ),
+            dbc.NavItem(navsearch.box(), className="ms-lg-3"),
         ],
         brand="Netfloox",
+        brand_href="/",
         color="dark",
         dark=True,
         className="mb-3",
     )
-    app.layout = html.Div([nav, dbc.Container(dash.page_container, fluid=True)])
+    app.layout = html.Div(
+        [navsearch.address(), nav, html.Main(dbc.Container(dash.page_container, fluid=True))]
+    )
     app.server.after_request(_security_headers)
     _app = app
     return app

@@ -56,7 +56,7 @@ def votes(n: int | None) -> str:
 def title_card(row: dict, footer: str | None = None) -> dbc.Card:
     rating = row.get("average_rating")
     body = [
-        html.H5(row["primary_title"], className="card-title mb-1"),
+        html.H5(title_link(row["tconst"], row["primary_title"]), className="card-title mb-1"),
         html.Div(
             f"{row.get('start_year') or '—'} · {', '.join(row.get('genres') or []) or '—'}",
             className="text-muted small",
@@ -100,13 +100,17 @@ def labelled(label: str, control, md: int) -> dbc.Col:
     return dbc.Col([html.Label(label), control], md=md)
 
 
-def types_and_years(prefix: str, years: list[int], first_year: int) -> list[dbc.Col]:
+def types_and_years(
+    prefix: str, years: list[int], first_year: int, chosen: list[str] | None = None
+) -> list[dbc.Col]:
     """The title-type and year-range filters shared by the pages (ids ``{prefix}-types`` and
     ``{prefix}-years``)."""
     types = names("SELECT name FROM api.title_types") or ["movie"]
     return [
         labelled(
-            "Title types", dcc.Dropdown(types, ["movie"], multi=True, id=f"{prefix}-types"), 4
+            "Title types",
+            dcc.Dropdown(types, chosen or ["movie"], multi=True, id=f"{prefix}-types"),
+            4,
         ),
         labelled(
             "Years",
@@ -132,17 +136,101 @@ def picker_options(
     search_args: tuple = (),
 ) -> list[dict]:
     """Options of a search-as-you-type dropdown: the chosen values (``chosen_sql`` takes their
-    ids) then what matches the text typed, from 2 characters (``search_sql`` takes the text, then
-    ``search_args``). Dash drops chosen values whose option disappears, hence the first query."""
+    ids) then what the server ranked for the text typed, from 2 characters, in its order
+    (``search_sql`` takes the text, then ``search_args``). Dash drops chosen values whose option
+    disappears, hence the first query.
+
+    The dropdown filters its options again in the browser, on each option's ``search`` text
+    (js-search, every typed word a prefix of a word of it). Each suggestion's ``search`` is
+    therefore the text it answers: the browser keeps the server's answer to what is typed now
+    (typos, dropped accents, a surname) and hides the late answer to an earlier keystroke."""
     chosen = list(selected or ())
     options = [option(r) for r in db().fetch(chosen_sql, (chosen,))] if chosen else []
     if search and len(search.strip()) >= 2:
         options += [
-            o
+            {**o, "search": search}
             for o in map(option, db().fetch(search_sql, (search, *search_args)))
             if o["value"] not in chosen
         ]
     return options
+
+
+def search_picker(id_, placeholder: str, options=(), value=None, multi: bool = True, **kw):
+    """A search-as-you-type dropdown that shows the server's suggestions in the server's order
+    (``search_order='original'``; see picker_options for the browser's own filter)."""
+    return dcc.Dropdown(
+        id=id_,
+        multi=multi,
+        options=list(options),
+        value=value,
+        searchable=True,
+        search_order="original",
+        placeholder=placeholder,
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------- addresses
+# Each page keeps its state in its address's query string (?liked=tt0133093&types=movie): a
+# reload, Back/Forward or a shared link shows the same page with the same answers. A page's
+# dcc.Location (refresh="callback-nav") receives the new query when its inputs change; Dash's
+# page router then renders the page again from it.
+
+
+def page_address(prefix: str) -> dcc.Location:
+    return dcc.Location(id=f"{prefix}-url", refresh="callback-nav")
+
+
+def query_string(params: dict) -> str:
+    """``?a=1&b=x,y`` from {a: 1, b: [x, y]}, leaving out empty values."""
+    from urllib.parse import urlencode
+
+    kept = {
+        k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v
+        for k, v in params.items()
+        if v not in (None, "", [], ())
+    }
+    return "?" + urlencode(kept, safe=",") if kept else ""
+
+
+def query_list(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(",") if v]
+
+
+def query_int(name: str, value: str | None, default: int | None) -> int | None:
+    """An integer query parameter; a clear UserError naming it when it is not one."""
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise UserError(f"The address's {name}={value!r} is not a whole number.") from None
+
+
+def query_years(value: str | None, default: list[int]) -> list[int]:
+    """``years=1990-2010`` -> [1990, 2010]."""
+    if not value:
+        return default
+    first, _, last = value.partition("-")
+    years = [query_int("years", first, None), query_int("years", last or first, None)]
+    if years[0] > years[1]:
+        raise UserError(f"The address's years={value!r} end before they start.")
+    return years
+
+
+def same_address(new: str, current: str | None):
+    """The new query string, or no_update when the address already says it (no loop)."""
+    from dash import no_update
+
+    return no_update if (new or "") == (current or "") else new
+
+
+def title_link(tconst: str, text: str, **kw) -> dcc.Link:
+    return dcc.Link(text, href=f"/title/{tconst}", **kw)
+
+
+def person_link(nconst: str, text: str, **kw) -> dcc.Link:
+    return dcc.Link(text, href=f"/name/{nconst}", **kw)
 
 
 def rating_and_votes(fig, points: list[dict], col: int) -> None:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 from plotly.subplots import make_subplots
 
-from app.web.components import labelled, rating_and_votes, safe, table
+from app.web.components import labelled, names, person_link, rating_and_votes, safe, table
 from app.web.db import db
 
 dash.register_page(__name__, path="/drivers", name="What drives popularity", order=3)
@@ -47,6 +47,26 @@ def layout(**_) -> html.Div:
                             clearable=False,
                         ),
                         3,
+                    ),
+                    labelled(
+                        "Of titles of type",
+                        dcc.Dropdown(
+                            names("SELECT name FROM api.title_types") or ["movie"],
+                            "movie",
+                            id="drivers-type",
+                            placeholder="every type",
+                        ),
+                        3,
+                    ),
+                    labelled(
+                        "At least (titles)",
+                        dbc.Input(id="drivers-min", type="number", value=3, min=1, debounce=True),
+                        2,
+                    ),
+                    labelled(
+                        "Name contains",
+                        dbc.Input(id="drivers-name", type="search", debounce=True),
+                        4,
                     ),
                 ],
                 className="mb-2",
@@ -114,22 +134,32 @@ def show_drivers(_):
     return None, genre_figure(rows), curves_figure(rows)
 
 
-@callback(Output("drivers-records", "children"), Input("drivers-role", "value"))
+@callback(
+    Output("drivers-records", "children"),
+    Input("drivers-role", "value"),
+    Input("drivers-type", "value"),
+    Input("drivers-min", "value"),
+    Input("drivers-name", "value"),
+)
 @safe()
-def show_track_records(role: str):
-    rows = db().fetch("SELECT * FROM api.track_records(%s, 15)", (role or "director",))
+def show_track_records(role: str, title_type: str | None = "movie", least=3, name=None):
+    rows = db().fetch(
+        "SELECT * FROM api.track_records(%s, 15, %s, %s, %s)",
+        (role or "director", max(int(least or 1), 1), title_type or None, name or None),
+    )
     for r in rows:
         r["titles"] = f"{r['films']:,}"
         r["mean rating"] = f"{r['mean_rating']:.2f}"
         r["effect on the rating"] = f"{r['rating_effect']:+.2f}"
         r["audience"] = f"×{10 ** r['audience_effect']:.1f}"
-        r["name"] = r["primary_name"]
+        r["name"] = person_link(r["nconst"], r["primary_name"])
     return html.Div(
         [
             html.P(
-                "Smoothed effect of the person's rated titles (films, series, specials; at least "
-                "3) on the rating — 3 pseudo-titles of the average pull thin records back — and "
-                "their audience against the average title.",
+                "Smoothed effect of the person's rated titles (films, series, specials) on the "
+                "rating — 3 pseudo-titles of the average pull thin records back — and their "
+                "audience against the average title; with a type, only people with that many "
+                "rated titles of the type.",
                 className="small text-muted",
             ),
             table(rows, ["name", "titles", "mean rating", "effect on the rating", "audience"]),

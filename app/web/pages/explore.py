@@ -5,9 +5,23 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from app.web.components import alert, labelled, names, safe, table, types_and_years
+from app.web.components import (
+    alert,
+    labelled,
+    names,
+    page_address,
+    person_link,
+    query_int,
+    query_list,
+    query_string,
+    query_years,
+    safe,
+    same_address,
+    table,
+    types_and_years,
+)
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
@@ -18,19 +32,38 @@ SLICE = """title_type = ANY(%(types)s) AND start_year BETWEEN %(y0)s AND %(y1)s
            AND genre = %(genre)s"""
 
 
-def layout(**_) -> html.Div:
+YEARS = [1950, 2025]
+ROLES = ("director", "writer", "actor")
+
+
+def layout(types=None, years=None, genre=None, role=None, min_films=None, **_) -> html.Div:
+    """The page as its address says: ?types=movie,tvSeries&years=1990-2020&genre=Drama
+    &role=writer&min_films=3 (all optional)."""
     genres = names("SELECT name FROM api.genres")
+    try:
+        kinds = query_list(types) or ["movie"]
+        span = query_years(years, YEARS)
+        floor = query_int("min_films", min_films, 5)
+        if genre and genres and genre not in genres:
+            raise UserError(f"The address's genre={genre!r} is not a genre of the catalogue.")
+        if role and role not in ROLES:
+            raise UserError(f"The address's role={role!r} is not one of {', '.join(ROLES)}.")
+    except UserError as exc:
+        return html.Div(
+            [page_address("explore"), html.H2("Explore the catalogue"), alert(str(exc))]
+        )
     return html.Div(
         [
+            page_address("explore"),
             html.H2("Explore the catalogue"),
             html.Div(_figures_or_alert(), id="explore-figures"),
             html.Div(id="explore-message"),
             dbc.Row(
                 [
-                    *types_and_years("explore", [1950, 2025], 1900),
+                    *types_and_years("explore", span, 1900, kinds),
                     labelled(
                         "Genre",
-                        dcc.Dropdown(genres, None, id="explore-genre", placeholder="all genres"),
+                        dcc.Dropdown(genres, genre, id="explore-genre", placeholder="all genres"),
                         3,
                     ),
                 ],
@@ -63,14 +96,15 @@ def layout(**_) -> html.Div:
                                 [
                                     dbc.Select(
                                         id="explore-role",
-                                        value="director",
-                                        options=[
-                                            {"label": r, "value": r}
-                                            for r in ("director", "writer", "actor")
-                                        ],
+                                        value=role or "director",
+                                        options=[{"label": r, "value": r} for r in ROLES],
                                     ),
                                     dbc.Input(
-                                        id="explore-min-films", type="number", value=5, min=1
+                                        id="explore-min-films",
+                                        type="number",
+                                        value=floor,
+                                        min=1,
+                                        debounce=True,
                                     ),
                                 ]
                             ),
@@ -288,12 +322,12 @@ def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
     if not types:
         raise UserError("Choose at least one title type.")
     params = {"role": role, "types": list(types), "min": int(min_films or 1)}
-    base = """SELECT primary_name AS name, sum(titles) AS titles,
+    base = """SELECT nconst, primary_name AS name, sum(titles) AS titles,
                      sum(rated_titles) AS rated,
                      round(sum(average_rating * rated_titles) / nullif(sum(rated_titles), 0), 2)
                          AS rating
               FROM analytics.person_stats WHERE role = %(role)s AND title_type = ANY(%(types)s)
-              GROUP BY person_id, primary_name HAVING sum(rated_titles) >= %(min)s"""
+              GROUP BY person_id, nconst, primary_name HAVING sum(rated_titles) >= %(min)s"""
     prolific = db().fetch(base + " ORDER BY titles DESC, rating DESC LIMIT 10", params)
     best = db().fetch(base + " ORDER BY rating DESC, titles DESC LIMIT 10", params)
     return prolific, best
@@ -309,4 +343,32 @@ def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
 @safe(None)
 def update_people(role, min_films, types):
     columns = ["name", "titles", "rated", "rating"]
-    return tuple(table(rows, columns) for rows in people_rows(role, min_films, types))
+    return tuple(
+        table([{**r, "name": person_link(r["nconst"], r["name"])} for r in rows], columns)
+        for rows in people_rows(role, min_films, types)
+    )
+
+
+@callback(
+    Output("explore-url", "search"),
+    *FILTERS,
+    Input("explore-role", "value"),
+    Input("explore-min-films", "value"),
+    State("explore-url", "search"),
+    prevent_initial_call=True,
+)
+def keep_address(types, years, genre, role, min_films, current):
+    """The filters go into the address (reload, Back and shared links keep them)."""
+    years = list(years or YEARS)
+    return same_address(
+        query_string(
+            {
+                "types": [] if list(types or []) == ["movie"] else list(types or []),
+                "years": f"{years[0]}-{years[1]}" if years != YEARS else None,
+                "genre": genre,
+                "role": role if role != "director" else None,
+                "min_films": min_films if min_films != 5 else None,
+            }
+        ),
+        current,
+    )

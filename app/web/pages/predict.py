@@ -10,7 +10,20 @@ from dash import MATCH, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from app.web.components import alert, names, picker_options, rating_and_votes, safe, votes
+from app.web.components import (
+    alert,
+    names,
+    page_address,
+    picker_options,
+    query_int,
+    query_list,
+    query_string,
+    rating_and_votes,
+    safe,
+    same_address,
+    search_picker,
+    votes,
+)
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/predict", name="Predict", order=2)
@@ -18,24 +31,46 @@ dash.register_page(__name__, path="/predict", name="Predict", order=2)
 ROLES = ("directors", "writers", "actors", "producers")
 
 
-def _people_picker(role: str) -> dbc.Col:
+def _people_picker(role: str, chosen: list[str]) -> dbc.Col:
+    options = people_options(None, chosen) if chosen else []
     return dbc.Col(
         [
             html.Label(role.capitalize()),
-            dcc.Dropdown(
-                id={"type": "people", "role": role},
-                multi=True,
-                options=[],
-                placeholder="Type a name…",
+            search_picker(
+                {"type": "people", "role": role},
+                "Type a name…",
+                options,
+                [o["value"] for o in options],
             ),
         ],
         md=6,
     )
 
 
-def layout(**_) -> html.Div:
+def layout(type=None, year=None, runtime=None, genres=None, **query) -> html.Div:
+    """The page as its address says: ?type=movie&year=2026&runtime=110&genres=Drama,Crime
+    &directors=nm0000229&actors=... (all optional). With a genre or a person in the address, the
+    estimate is on the page at once: Estimate writes the inputs into the address."""
+    try:
+        title_type = type or "movie"
+        start_year = query_int("year", year, 2026)
+        minutes = query_int("runtime", runtime, 110)
+        chosen_genres = query_list(genres)
+        people = {r: query_list(query.get(r)) for r in ROLES}
+        given = bool(chosen_genres or any(people.values()))
+        result = (
+            update_prediction(
+                None, title_type, start_year, minutes, chosen_genres, *people.values()
+            )
+            if given
+            else (None, go.Figure(), HIDDEN, go.Figure(), HIDDEN)
+        )
+    except UserError as exc:
+        return html.Div([page_address("pred"), html.H2("Estimate"), alert(str(exc))])
+    boxes, explain, explain_style, what_if, what_if_style = result
     return html.Div(
         [
+            page_address("pred"),
             html.H2("Estimate a film's rating and audience"),
             dbc.Row(
                 [
@@ -44,7 +79,7 @@ def layout(**_) -> html.Div:
                             html.Label("Type"),
                             dcc.Dropdown(
                                 names("SELECT name FROM api.title_types") or ["movie"],
-                                "movie",
+                                title_type,
                                 id="pred-type",
                                 clearable=False,
                             ),
@@ -52,13 +87,16 @@ def layout(**_) -> html.Div:
                         md=3,
                     ),
                     dbc.Col(
-                        [html.Label("Year"), dbc.Input(id="pred-year", type="number", value=2026)],
+                        [
+                            html.Label("Year", htmlFor="pred-year"),
+                            dbc.Input(id="pred-year", type="number", value=start_year),
+                        ],
                         md=2,
                     ),
                     dbc.Col(
                         [
-                            html.Label("Runtime (minutes)"),
-                            dbc.Input(id="pred-runtime", type="number", value=110, min=0),
+                            html.Label("Runtime (minutes)", htmlFor="pred-runtime"),
+                            dbc.Input(id="pred-runtime", type="number", value=minutes, min=0),
                         ],
                         md=2,
                     ),
@@ -67,7 +105,7 @@ def layout(**_) -> html.Div:
                             html.Label("Genres"),
                             dcc.Dropdown(
                                 names("SELECT name FROM api.genres"),
-                                [],
+                                chosen_genres,
                                 multi=True,
                                 id="pred-genres",
                             ),
@@ -77,15 +115,17 @@ def layout(**_) -> html.Div:
                 ],
                 className="mb-2",
             ),
-            dbc.Row([_people_picker(r) for r in ROLES], className="mb-2"),
+            dbc.Row([_people_picker(r, people[r]) for r in ROLES], className="mb-2"),
             dbc.Button("Estimate", id="pred-go", color="primary", className="my-2"),
             dbc.Row(
                 [
-                    dbc.Col(html.Div(id="pred-result"), md=4),
-                    dbc.Col(dcc.Graph(id="pred-explain", style={"display": "none"}), md=8),
+                    dbc.Col(html.Div(boxes, id="pred-result"), md=4),
+                    dbc.Col(
+                        dcc.Graph(id="pred-explain", figure=explain, style=explain_style), md=8
+                    ),
                 ]
             ),
-            dcc.Graph(id="pred-whatif", style={"display": "none"}),
+            dcc.Graph(id="pred-whatif", figure=what_if, style=what_if_style),
             html.H4("Model card", className="mt-4"),
             html.Div(id="pred-card"),
         ]
@@ -295,6 +335,29 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
 
 
 @callback(
+    Output("pred-url", "search"),
+    Input("pred-go", "n_clicks"),
+    State("pred-type", "value"),
+    State("pred-year", "value"),
+    State("pred-runtime", "value"),
+    State("pred-genres", "value"),
+    State({"type": "people", "role": "directors"}, "value"),
+    State({"type": "people", "role": "writers"}, "value"),
+    State({"type": "people", "role": "actors"}, "value"),
+    State({"type": "people", "role": "producers"}, "value"),
+    State("pred-url", "search"),
+    prevent_initial_call=True,
+)
+def estimate(_, title_type, year, runtime, genres, directors, writers, actors, producers, current):
+    """Estimate writes the inputs into the address; the page then shows their estimate."""
+    people = dict(zip(ROLES, (directors, writers, actors, producers), strict=True))
+    search = query_string(
+        {"type": title_type, "year": year, "runtime": runtime, "genres": genres or [], **people}
+    )
+    return same_address(search, current)
+
+
+@callback(
     Output("pred-result", "children"),
     Output("pred-explain", "figure"),
     Output("pred-explain", "style"),
@@ -313,6 +376,8 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
 )
 @safe(go.Figure(), HIDDEN, go.Figure(), HIDDEN)
 def update_prediction(_, title_type, year, runtime, genres, directors, writers, actors, producers):
+    """The estimate of these inputs (also what the page shows for the inputs of its address);
+    the same click writes them into the address (estimate)."""
     if not genres and not (directors or writers or actors or producers):
         return (
             alert("Describe the film: at least a genre or a person.", "info"),

@@ -7,30 +7,56 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from app.web.components import alert, labelled, picker_options, safe, title_card, types_and_years
+from app.web.components import (
+    alert,
+    labelled,
+    page_address,
+    picker_options,
+    query_int,
+    query_list,
+    query_string,
+    query_years,
+    safe,
+    same_address,
+    search_picker,
+    title_card,
+    types_and_years,
+)
 from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/recommend", name="Recommend", order=1)
 
+YEARS = [1920, 2030]
 
-def layout(**_) -> html.Div:
+
+def layout(liked=None, types=None, years=None, min_votes=None, **_) -> html.Div:
+    """The page as its address says: ?liked=tt0133093,tt0110912&types=movie&years=1990-2030
+    &min_votes=1000 (all optional)."""
+    try:
+        chosen = query_list(liked)
+        kinds = query_list(types) or ["movie"]
+        span = query_years(years, YEARS)
+        floor = query_int("min_votes", min_votes, 1000)
+        options = suggestions(None, chosen) if chosen else []
+    except UserError as exc:
+        return html.Div([page_address("rec"), html.H2("Films for you"), alert(str(exc))])
     return html.Div(
         [
+            page_address("rec"),
             html.H2("Films for you"),
             html.P("Type a film you liked (several if you wish); get five films to watch next."),
-            dcc.Dropdown(
-                id="liked",
-                multi=True,
-                options=[],
-                searchable=True,
-                placeholder="Type a title, e.g. The Matrix…",
+            html.Label("Films you liked", htmlFor="liked", className="visually-hidden"),
+            search_picker(
+                "liked", "Type a title, e.g. The Matrix…", options, [o["value"] for o in options]
             ),
             dbc.Row(
                 [
-                    *types_and_years("rec", [1920, 2030], 1920),
+                    *types_and_years("rec", span, YEARS[0], kinds),
                     labelled(
                         "Minimum votes",
-                        dbc.Input(id="rec-min-votes", type="number", value=1000, min=0),
+                        dbc.Input(
+                            id="rec-min-votes", type="number", value=floor, min=0, debounce=True
+                        ),
                         3,
                     ),
                 ],
@@ -109,8 +135,7 @@ def suggestions(search: str | None, selected: list[str] | None) -> list[dict]:
 
 
 def _option(r: dict) -> dict:
-    label = f"{r['primary_title']} ({r['start_year'] or '?'})"
-    return {"label": label, "value": r["tconst"], "search": label}
+    return {"label": f"{r['primary_title']} ({r['start_year'] or '?'})", "value": r["tconst"]}
 
 
 @callback(Output("liked", "options"), Input("liked", "search_value"), State("liked", "value"))
@@ -164,6 +189,31 @@ def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
         id="rec-cards",
     )
     return seed_cards, cards
+
+
+@callback(
+    Output("rec-url", "search"),
+    Input("liked", "value"),
+    Input("rec-types", "value"),
+    Input("rec-years", "value"),
+    Input("rec-min-votes", "value"),
+    State("rec-url", "search"),
+    prevent_initial_call=True,
+)
+def keep_address(liked, types, years, min_votes, current):
+    """What is chosen goes into the address (reload, Back and shared links keep it)."""
+    years = list(years or YEARS)
+    return same_address(
+        query_string(
+            {
+                "liked": list(liked or []),
+                "types": list(types or []),
+                "years": f"{years[0]}-{years[1]}" if years != YEARS else None,
+                "min_votes": min_votes if min_votes != 1000 else None,
+            }
+        ),
+        current,
+    )
 
 
 @callback(
