@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Headless Chromium for the end-to-end tests (skipped with a reason when it cannot be installed).
+## Headless Chromium for the end-to-end tests (skipped with a reason when it cannot be installed),
+## and axe-core (npm) for their accessibility check.
 browser:
 	sh .ci/install-browser
+	cd harness/js && (npm ci --no-audit --no-fund --silent || echo "npm failed: the accessibility check will be skipped")
 
 ## Whole pipeline: database, migrations, IMDb import, training, then the web app.
 run: install

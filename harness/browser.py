@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -32,6 +33,9 @@ FLAGS = [
     "--disable-quic",
     "--window-size=1400,1000",
 ]
+
+
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def browser_missing() -> str | None:
@@ -81,7 +85,9 @@ class Page:
     def __init__(self, driver, base: str, timeout: float = 20):
         self.driver = driver
         self.base = base
-        self.wait = WebDriverWait(driver, timeout)
+        self.wait = WebDriverWait(
+            driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+        )
 
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
@@ -90,17 +96,85 @@ class Page:
     def find(self, css: str):
         return self.wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
+    def texts(self, css: str, count: int) -> list[str]:
+        """The texts of the elements matching ``css`` once at least ``count`` are there, read
+        again when the page re-renders meanwhile (an address change renders the page anew)."""
+        for _ in range(20):
+            try:
+                return [e.text for e in self.all(css, count)]
+            except StaleElementReferenceException:
+                time.sleep(0.25)
+        raise TimeoutError(f"{css}: the page kept changing")
+
+    def click(self, css: str) -> str:
+        """Click the first element matching ``css`` (again if the page re-rendered it);
+        returns its text."""
+        for _ in range(20):
+            try:
+                element = self.find(css)
+                text = element.text
+                element.click()
+                return text
+            except StaleElementReferenceException:
+                time.sleep(0.25)
+        raise TimeoutError(f"{css}: the page kept changing")
+
     def all(self, css: str, count: int) -> list:
         self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, css)) >= count)
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
-    def _search(self, dropdown_css: str, text: str) -> None:
-        """Open a Dash 4 dcc.Dropdown (a button + popover) and type in its search box."""
+    def _search(self, dropdown_css: str, text: str, delay: float = 0.0) -> None:
+        """Open a Dash 4 dcc.Dropdown (a button + popover) and type in its search box, key by
+        key ``delay`` seconds apart (a person's pace) when delay > 0."""
         self.wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, dropdown_css))).click()
         box = self.wait.until(
             ec.visibility_of_element_located((By.CSS_SELECTOR, "input.dash-dropdown-search"))
         )
-        box.send_keys(text)
+        if not delay:
+            box.send_keys(text)
+            return
+        for key in text:
+            box.send_keys(key)
+            time.sleep(delay)
+
+    def shown_options(self) -> list[str]:
+        """The suggestions the open dropdown shows, top to bottom."""
+        return [
+            e.text.strip()
+            for e in self.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+        ]
+
+    def suggestions_after_typing(
+        self, dropdown_css: str, text: str, delay: float = 0.08, settle: float = 0.8
+    ) -> list[str]:
+        """Type ``text`` key by key into a dropdown, wait until what it shows stops changing
+        (``settle`` seconds, at most 8), read it, close the dropdown."""
+        self._search(dropdown_css, text, delay)
+        shown, since, start = None, time.monotonic(), time.monotonic()
+        while time.monotonic() - start < 8:
+            now = self.shown_options()
+            if now != shown:
+                shown, since = now, time.monotonic()
+            elif now and time.monotonic() - since >= settle:
+                break
+            time.sleep(0.1)
+        self.close_popover()
+        return shown or []
+
+    def axe_violations(self, script: Path) -> list[str]:
+        """Run axe-core (``script``: axe.min.js) in the page; the critical and serious
+        violations, as 'rule: target' strings."""
+        self.driver.execute_script(script.read_text(encoding="utf-8"))
+        result = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document).then(r => done(r.violations)).catch(e => done([{id: String(e),"
+            " impact: 'critical', nodes: []}]));"
+        )
+        return [
+            f"{v['id']}: {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+            for v in result
+            if v["impact"] in ("critical", "serious")
+        ]
 
     def pick(self, dropdown_css: str, text: str, option_text: str) -> None:
         """Type into a dropdown and click the first suggestion that starts with option_text."""

@@ -62,13 +62,14 @@ def create_app(url: str | None = None) -> Dash:
         ],
         brand="Netfloox",
         brand_href="/",
-        color="dark",
+        color="primary",  # Flatly's navy: white text at 11:1 (its "dark" is a light grey)
         dark=True,
         className="mb-3",
     )
     app.layout = html.Div(
         [navsearch.address(), nav, html.Main(dbc.Container(dash.page_container, fluid=True))]
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     app.server.after_request(_security_headers)
     _app = app
     return app

@@ -97,7 +97,12 @@ def names(query: str) -> list[str]:
 
 
 def labelled(label: str, control, md: int) -> dbc.Col:
-    return dbc.Col([html.Label(label), control], md=md)
+    """A labelled form control; the label names the control for screen readers when it has
+    a plain id (an input, a select)."""
+    target = getattr(control, "id", None)
+    return dbc.Col(
+        [html.Label(label, htmlFor=target if isinstance(target, str) else None), control], md=md
+    )
 
 
 def types_and_years(
@@ -120,6 +125,7 @@ def types_and_years(
                 10,
                 value=years,
                 id=f"{prefix}-years",
+                allow_direct_input=False,  # its two number boxes have no label of their own
                 marks={y: str(y) for y in range(first_year, 2031, 20)},
             ),
             5,

@@ -91,13 +91,20 @@ def layout(types=None, years=None, genre=None, role=None, min_films=None, **_) -
                 [
                     dbc.Col(
                         [
-                            html.Label("People: role and minimum rated films"),
+                            html.Label(
+                                "People: role and minimum rated films", htmlFor="explore-role"
+                            ),
                             dbc.InputGroup(
                                 [
                                     dbc.Select(
                                         id="explore-role",
                                         value=role or "director",
                                         options=[{"label": r, "value": r} for r in ROLES],
+                                    ),
+                                    html.Label(
+                                        "minimum rated films",
+                                        htmlFor="explore-min-films",
+                                        className="visually-hidden",
                                     ),
                                     dbc.Input(
                                         id="explore-min-films",
