@@ -232,6 +232,17 @@ def tour(
     seen["recommendations"] = [c.find_element(By.CSS_SELECTOR, ".card-title").text for c in cards]
     if shots:
         page.screenshot(shots / "recommend.png")
+    page.click("#rec-seed .card-title a")  # the liked film's page
+    seen["film_page"] = page.find("#title-name").text
+    page.all("#title-recommendations .title-card", 1)
+    if shots:
+        time.sleep(1.0)
+        page.screenshot(shots / "title.png")
+    page.click("#title-credits a")  # its director's page
+    seen["person_page"] = page.find("#person-name").text
+    if shots:
+        time.sleep(1.0)
+        page.screenshot(shots / "name.png")
     page.open("/predict")
     page.pick("#pred-genres", genre[:3], genre)
     for role, (typed, label) in (people or {}).items():

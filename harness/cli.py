@@ -160,7 +160,7 @@ def bench_app() -> None:
     type=click.Path(file_okay=False),
     default="docs/screenshots",
     show_default=True,
-    help="Folder for explore.png, recommend.png, predict.png, drivers.png.",
+    help="Folder for explore.png, recommend.png, title.png, name.png, predict.png, drivers.png.",
 )
 @click.option(
     "--liked",
@@ -191,7 +191,10 @@ def screenshots(out: str, liked: str) -> None:
                 "actors": ("dicaprio", "Leonardo DiCaprio"),
             },
         )
-    click.echo(f"saved {out}/explore.png, recommend.png, predict.png, drivers.png; seen: {seen}")
+    click.echo(
+        f"saved {out}/explore.png, recommend.png, title.png, name.png, predict.png, drivers.png;"
+        f" seen: {seen}"
+    )
 
 
 @click.command()
@@ -205,7 +208,10 @@ def slides(no_charts: bool) -> None:
 
     board.write()
     with connect(database_url(), autocommit=True) as conn:
-        _, figures = deck.build(conn, draw=not no_charts)
+        try:
+            _, figures = deck.build(conn, draw=not no_charts)
+        except deck.Inconsistent as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {deck.OUT / 'netfloox.md'} ({len(figures)} figures), docs/board.csv/.md")
 
 

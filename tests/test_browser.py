@@ -36,6 +36,7 @@ def test_a_visitor_explores_gets_five_films_and_an_estimate(db, db_url):
     assert seen["audience"].endswith("votes")
     directors = db.execute("SELECT count(*) FROM track_records('director', 15)").fetchone()[0]
     assert seen["track_records"] == directors
+    assert seen["film_page"] == "Film 15" and seen["person_page"].startswith("Person nm")
     assert seen["console_errors"] == []
 
 

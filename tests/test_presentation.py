@@ -14,12 +14,29 @@ from ml.popularity import train as train_popularity
 from tests.test_recommend import build_catalogue
 
 
+def add_client_log(db) -> None:
+    """Two clients who liked a few films: the deck's database holds a log, as the docs' does."""
+    db.execute(
+        """INSERT INTO clientlog.rating (client_id, title_id, rating)
+           SELECT c, t, 4.5 FROM generate_series(1, 2) c, generate_series(1, 6) t"""
+    )
+
+
 @pytest.fixture
 def built(db, tmp_path):
     build_catalogue(db)
+    add_client_log(db)
     train_popularity(db)
     train(db, EmbeddingParams())
     return deck.build(db, out=tmp_path, draw=False)
+
+
+def test_a_deck_without_the_client_log_the_docs_measure_is_refused(db, tmp_path):
+    build_catalogue(db)
+    train_popularity(db)
+    with pytest.raises(deck.Inconsistent, match="no client rating log"):
+        deck.build(db, out=tmp_path, draw=False)
+    assert not (tmp_path / "netfloox.md").exists()
 
 
 def row_cell(doc: str, section: str, label: str, column: int) -> str:

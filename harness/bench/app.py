@@ -20,8 +20,9 @@ TARGET_MS = 300  # p95 of every callback (issue 5)
 
 
 def cases() -> dict[str, Callable[[], object]]:
+    from app.web import navsearch
     from app.web.db import db
-    from app.web.pages import drivers, explore, predict, recommend
+    from app.web.pages import drivers, explore, name, predict, recommend, title
 
     seed = db().fetch("""SELECT tconst FROM analytics.title_search
                          ORDER BY num_votes DESC NULLS LAST LIMIT 1""")[0]["tconst"]
@@ -65,6 +66,15 @@ def cases() -> dict[str, Callable[[], object]]:
         ),
         "What drives popularity: genres and curves": lambda: drivers.show_drivers(None),
         "What drives popularity: track records": lambda: drivers.show_track_records("actor"),
+        "What drives popularity: film directors named 'an'": lambda: drivers.show_track_records(
+            "director", "movie", 3, "an"
+        ),
+        f"Film page {seed}": lambda: title.layout(tconst=seed),
+        f"Person page {director}": lambda: name.layout(nconst=director),
+        "Navbar search (titles and people)": lambda: navsearch.suggestions("godfathr"),
+        "Predict page from its address": lambda: predict.layout(
+            genres="Drama,Crime", directors=director, runtime="110"
+        ),
         "Predict: people search": lambda: predict.update_people_options("spiel", None, "directors"),
         "Predict: people search with a director chosen": lambda: predict.update_people_options(
             "spiel", [director], "directors"

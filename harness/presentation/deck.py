@@ -269,9 +269,25 @@ def _short(text: str, words: int = 16) -> str:
     return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 
+class Inconsistent(RuntimeError):
+    """The live database cannot tell the story the measured docs tell."""
+
+
+def check_consistent(figures: dict) -> None:
+    """Refuse a deck whose live figures contradict the measured ones: the evaluation reports the
+    recommender with the client log, so the deck's database must hold a log."""
+    if figures["clients"].value in ("0", "0.0") or figures["log_ratings"].value in ("0", "0.0"):
+        raise Inconsistent(
+            "the database has no client rating log, while docs/evaluation.md measures the "
+            "recommender with one: load it first (netfloox import ratings --source "
+            "../shared/movielens-odd, then netfloox train), so that the deck tells one story"
+        )
+
+
 def build(conn: psycopg.Connection, out: Path = OUT, draw: bool = True) -> tuple[str, dict]:
     """Write the deck (and its charts when ``draw``); return its Markdown and its figures."""
     figures: dict[str, Figure] = {**document_figures(), **database_figures(conn)}
+    check_consistent(figures)
     title, table, source = _example(conn)
     figures["example_title"] = Figure(title, source)
     figures["example_table"] = Figure(table, source)
