@@ -334,17 +334,20 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
     )
 
 
-@callback(
-    Output("pred-url", "search"),
-    Input("pred-go", "n_clicks"),
+# What the Estimate button reads: type, year, runtime, genres, then the people of each role.
+FORM = [
     State("pred-type", "value"),
     State("pred-year", "value"),
     State("pred-runtime", "value"),
     State("pred-genres", "value"),
-    State({"type": "people", "role": "directors"}, "value"),
-    State({"type": "people", "role": "writers"}, "value"),
-    State({"type": "people", "role": "actors"}, "value"),
-    State({"type": "people", "role": "producers"}, "value"),
+    *(State({"type": "people", "role": role}, "value") for role in ROLES),
+]
+
+
+@callback(
+    Output("pred-url", "search"),
+    Input("pred-go", "n_clicks"),
+    *FORM,
     State("pred-url", "search"),
     prevent_initial_call=True,
 )
@@ -364,14 +367,7 @@ def estimate(_, title_type, year, runtime, genres, directors, writers, actors, p
     Output("pred-whatif", "figure"),
     Output("pred-whatif", "style"),
     Input("pred-go", "n_clicks"),
-    State("pred-type", "value"),
-    State("pred-year", "value"),
-    State("pred-runtime", "value"),
-    State("pred-genres", "value"),
-    State({"type": "people", "role": "directors"}, "value"),
-    State({"type": "people", "role": "writers"}, "value"),
-    State({"type": "people", "role": "actors"}, "value"),
-    State({"type": "people", "role": "producers"}, "value"),
+    *FORM,
     prevent_initial_call=True,
 )
 @safe(go.Figure(), HIDDEN, go.Figure(), HIDDEN)
