@@ -92,26 +92,30 @@ def score(split: Split, recommendations: dict[int, list[int]], catalogue_size: i
     }
 
 
-def sql_recommendations(conn: psycopg.Connection, seeds: list[int]) -> dict[int, list[int]]:
+def sql_recommendations(
+    conn: psycopg.Connection, seeds: list[int], k: int = K
+) -> dict[int, list[int]]:
     out = {}
     for seed in seeds:
         tconst = conn.execute(
             "SELECT tconst FROM catalog.title WHERE title_id = %s", (seed,)
         ).fetchone()[0]
-        rows = conn.execute("SELECT tconst FROM api.recommend(%s, %s)", (tconst, K)).fetchall()
+        rows = conn.execute("SELECT tconst FROM api.recommend(%s, %s)", (tconst, k)).fetchall()
         out[seed] = [int(r[0][2:]) for r in rows]
     return out
 
 
-def popularity_recommendations(conn: psycopg.Connection, seeds: list[int]) -> dict[int, list[int]]:
+def popularity_recommendations(
+    conn: psycopg.Connection, seeds: list[int], k: int = K
+) -> dict[int, list[int]]:
     top = [
         r[0]
         for r in conn.execute(
             "SELECT title_id FROM ml.title_embedding ORDER BY num_votes DESC, title_id LIMIT %s",
-            (K + 1,),
+            (k + 1,),
         )
     ]
-    return {s: [t for t in top if t != s][:K] for s in seeds}
+    return {s: [t for t in top if t != s][:k] for s in seeds}
 
 
 def soup_recommendations(conn: psycopg.Connection, seeds: list[int]) -> dict[int, list[int]]:
@@ -172,7 +176,12 @@ def load_stored(conn: psycopg.Connection) -> Stored:
 
 
 def ranked(
-    vectors: np.ndarray, prior: np.ndarray, title_ids: np.ndarray, seeds: list[int], pool: int = 50
+    vectors: np.ndarray,
+    prior: np.ndarray,
+    title_ids: np.ndarray,
+    seeds: list[int],
+    pool: int = 50,
+    k: int = K,
 ) -> dict[int, list[int]]:
     """recommend()'s ranking on these vectors, exactly: the ``pool`` nearest titles by cosine
     (never the seed), then cosine + prior."""
@@ -183,7 +192,7 @@ def ranked(
         sims = vectors @ vectors[i]
         sims[i] = -np.inf
         near = np.argpartition(-sims, pool)[:pool]
-        best = near[np.argsort(-(sims[near] + prior[near]), kind="stable")[:K]]
+        best = near[np.argsort(-(sims[near] + prior[near]), kind="stable")[:k]]
         out[seed] = [int(title_ids[j]) for j in best]
     return out
 
@@ -194,7 +203,7 @@ def _like_rows(ratings: pd.DataFrame, title_ids: np.ndarray) -> tuple[np.ndarray
 
 
 def colike_recommendations(
-    ratings: pd.DataFrame, title_ids: np.ndarray, seeds: list[int]
+    ratings: pd.DataFrame, title_ids: np.ndarray, seeds: list[int], k: int = K
 ) -> dict[int, list[int]]:
     """The 5 films most co-liked with each seed by the users of ``ratings`` (a ceiling)."""
     rows, users = _like_rows(ratings, title_ids)
@@ -207,7 +216,7 @@ def colike_recommendations(
     for seed in seeds:
         sims = (m @ m[position[seed]].T).toarray().ravel()
         sims[position[seed]] = -1
-        out[seed] = [int(title_ids[j]) for j in np.argsort(-sims, kind="stable")[:K]]
+        out[seed] = [int(title_ids[j]) for j in np.argsort(-sims, kind="stable")[:k]]
     return out
 
 
@@ -241,6 +250,78 @@ def tune_blend(stored: Stored, odd: pd.DataFrame) -> dict[str, dict]:
         )
         for share in SHARES
     }
+
+
+PER_USER_K = 10
+
+
+def per_user_scores(
+    ratings: pd.DataFrame, recommendations: dict[int, list[int]], catalogue: set[int]
+) -> dict:
+    """The per-user protocol: for each (held-out) user and each film they liked (rating >= 4)
+    that the catalogue can recommend, the other films they liked are the truth; hit@5, nDCG@5
+    and recall@10 (truncated: hits / min(10, |truth|), as in Steck 2019) of the seed's list,
+    averaged over (user, film) pairs; coverage: share of the catalogue in some top-5."""
+    likes = ratings[(ratings["rating"] >= 4) & ratings["title_id"].isin(catalogue)]
+    hits, ndcgs, recalls = [], [], []
+    discount = 1 / np.log2(np.arange(2, 7))
+    for _, films in likes.groupby("userId")["title_id"]:
+        liked = set(films.tolist())
+        if len(liked) < 2:
+            continue
+        for seed in liked:
+            truth = liked - {seed}
+            recs = recommendations.get(seed, [])
+            gains = np.array([r in truth for r in recs[:5]], dtype=float)
+            hits.append(gains.any())
+            ideal = discount[: min(5, len(truth))].sum()
+            ndcgs.append(float((gains * discount[: len(gains)]).sum() / ideal))
+            recalls.append(len(set(recs[:PER_USER_K]) & truth) / min(PER_USER_K, len(truth)))
+    shown = {t for recs in recommendations.values() for t in recs[:K]}
+    return {
+        "hit@5": float(np.mean(hits)),
+        "ndcg@5": float(np.mean(ndcgs)),
+        "recall@10": float(np.mean(recalls)),
+        "coverage": len(shown) / len(catalogue),
+        "pairs": len(hits),
+    }
+
+
+def evaluate_per_user(conn: psycopg.Connection, parity: int = 0) -> dict[str, dict]:
+    """Every method of ``evaluate`` under the per-user protocol, on the users of ``parity``."""
+    stored = load_stored(conn)
+    catalogue = set(stored.title_ids.tolist())
+    ratings = load_movielens()
+    held = ratings[ratings["userId"] % 2 == parity]
+    seeds = sorted(
+        set(held[(held["rating"] >= 4) & held["title_id"].isin(catalogue)]["title_id"].tolist())
+    )
+    k = PER_USER_K
+    methods = {
+        "recommend() as shipped": sql_recommendations(conn, seeds, k),
+        "same ranking, content block only": ranked(
+            stored.content, stored.prior, stored.title_ids, seeds, k=k
+        ),
+        "popularity (most voted)": popularity_recommendations(conn, seeds, k),
+        "the odd users' raw co-likes": colike_recommendations(
+            ratings[ratings["userId"] % 2 == 1], stored.title_ids, seeds, k
+        ),
+    }
+    return {name: per_user_scores(held, recs, catalogue) for name, recs in methods.items()}
+
+
+def render_per_user(results: dict[str, dict]) -> str:
+    lines = [
+        "| method (even users, each liked film a seed) | hit@5 | nDCG@5 | recall@10 | coverage"
+        " | pairs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for method, r in results.items():
+        lines.append(
+            f"| {method} | {r['hit@5']:.3f} | {r['ndcg@5']:.3f} | {r['recall@10']:.3f} | "
+            f"{r['coverage']:.4f} | {r['pairs']:,} |"
+        )
+    return "\n".join(lines)
 
 
 def famous_films(conn: psycopg.Connection, n: int = 300, votes: int = 5000) -> dict:
@@ -327,6 +408,7 @@ def write_report(conn: psycopg.Connection) -> str:
         tune_blend(load_stored(conn), odd[odd["userId"] % 2 == 1]),
         "odd users: vectors from one half, truth from the other",
     )
+    per_user = render_per_user(evaluate_per_user(conn, 0))
     famous = famous_films(conn)
     coverage = catalogue_coverage(conn)
     params = conn.execute(
@@ -341,6 +423,14 @@ precision@5: share of the 5 recommendations that are among the seed's 20 most co
 the even users); hit@5: share of seeds with at least one; coverage: share of the recommendable
 titles that appear in some top-5 of these seeds. The ceiling recommends, for each seed, the 5 films
 most co-liked by the odd users — what the loaded log knows at best.
+
+Per-user protocol (comparable with the literature's leave-one-in item-to-item setting): for each
+even user and each film they liked (rating >= 4) that the catalogue can recommend, the film is the
+seed and the user's other liked films are the truth. hit@5: at least one of the 5 is liked;
+nDCG@5 with binary gains; recall@10 truncated to min(10, liked films - 1) (Steck 2019); coverage:
+share of the recommendable titles in some top-5 of these seeds.
+
+{per_user}
 
 Tuning of the blend, on the odd users only (the even users never enter it):
 
