@@ -130,6 +130,17 @@ def bench_recommend(vectors: int) -> None:
     run_bench(database_url(), vectors, echo=click.echo)
 
 
+@bench.command("collaborative")
+@click.option("--ratings", type=int, default=20_000_000, show_default=True)
+@click.option("--clients", type=int, default=300_000, show_default=True)
+@click.option("--films", type=int, default=50_000, show_default=True)
+def bench_collaborative(ratings: int, clients: int, films: int) -> None:
+    """The collaborative model (EASE) on a generated power-law log: time and peak memory."""
+    from harness.bench.collaborative import main as run_bench
+
+    run_bench(ratings, clients, films, echo=click.echo)
+
+
 @bench.command("load")
 @click.option(
     "--source",

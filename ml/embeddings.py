@@ -8,8 +8,9 @@ rating band, popularity band). People weigh by role and billing; TF-IDF then dow
 common tokens, SVD folds co-occurring people and genres into 64 dimensions, and the vectors are
 L2-normalised so that pgvector's cosine distance ranks them.
 
-Collaborative (``ml.collaborative``, 64 dimensions): when the service's client rating log is loaded,
-films its clients liked get co-like vectors. The stored vector is ``[c_i * content, w_i * collab]``
+Collaborative (``ml.collaborative``, 64 dimensions): when the service's client rating log is
+loaded, films its clients liked get vectors of their EASE item-item relation. The stored vector
+is ``[c_i * content, w_i * collab]``
 with ``w_i = sqrt(collaborative_share)`` for a film with likes (0 without) and
 ``c_i = sqrt(1 - w_i^2)``, so it stays a unit vector and the cosine of two films is
 ``c_i c_j cos_content + w_i w_j cos_collab``: two films with a rating history meet mostly through
@@ -59,7 +60,7 @@ DIM = CONTENT_DIM + COLLAB_DIM  # matches vector(128) in migrations/V104__ml.sql
 class EmbeddingParams:
     dim: int = CONTENT_DIM
     collab_dim: int = COLLAB_DIM
-    collaborative_share: float = 0.7  # w^2: share of the cosine given to the co-likes
+    collaborative_share: float = 0.85  # w^2: share of the cosine given to the client log (EASE)
     like_threshold: float = 4.0  # a client "liked" a film rated at least this (MovieLens stars)
     popularity_weight: float = 0.3
     quality_weight: float = 0.1
@@ -258,7 +259,7 @@ def write(
             """INSERT INTO ml.embedding_model (method, dim, n_titles, params, metrics)
                VALUES (%s, %s, %s, %s, %s) RETURNING version""",
             (
-                "tfidf-svd + co-likes" if emb.collaborative.any() else "tfidf-svd",
+                "tfidf-svd + ease" if emb.collaborative.any() else "tfidf-svd",
                 DIM,
                 len(emb.title_ids),
                 json.dumps(asdict(p)),

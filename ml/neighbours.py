@@ -130,7 +130,8 @@ def nearest(
 
 
 MERGE_DISTANCE = 1e-5  # vectors closer than this (cosine distance) become one point
-MAX_ROUNDS = 5
+# merging converges in 2-3 rounds on the sample; chains of borderline pairs may take more
+MAX_ROUNDS = 20
 
 
 def close_pairs(

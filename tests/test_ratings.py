@@ -127,7 +127,7 @@ def test_the_log_makes_co_liked_films_neighbours(catalogue, db_url, tmp_path):
     ).fetchone()
     assert blended == 4 and content_only > 30  # films 1, 7, 2, 9; the rest keep content only
     method = catalogue.execute("SELECT method FROM ml.embedding_model WHERE active").fetchone()
-    assert method == ("tfidf-svd + co-likes",)
+    assert method == ("tfidf-svd + ease",)
 
 
 def test_recommend_for_client_proposes_unrated_films(catalogue, db_url, tmp_path):

@@ -135,7 +135,7 @@ def import_phases() -> dict[str, float]:
 def recommender_rows() -> list[tuple[str, float]]:
     ev = DOCS / "evaluation.md"
     body = sections(ev)["Recommender (MovieLens item-item neighbours)"]
-    rows = table_rows(body.split("Tuning of the blend")[0])
+    rows = table_rows(body.split("Per-user protocol")[0].split("Tuning of the blend")[0])
     return [(r[0], float(r[1])) for r in rows if r[0] != "method (even users, held out)"]
 
 
