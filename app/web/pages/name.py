@@ -34,7 +34,7 @@ def person_page(nconst: str) -> list:
         html.H2(p["primary_name"], id="person-name"),
         html.P(" · ".join(x for x in (p["professions"], life) if x), className="lead"),
         track_record(nconst),
-        similar(films),
+        similar(nconst, films),
         filmography(films),
     ]
 
@@ -92,26 +92,22 @@ def track_record(nconst: str) -> html.Div | None:
     )
 
 
-def similar(films: list[dict]) -> html.Div | None:
-    """Films like their work: recommendations from their best-known rated titles."""
-    seeds = sorted(
-        {r["tconst"]: r for r in films if r["num_votes"]}.values(),
-        key=lambda r: -r["num_votes"],
-    )[:3]
-    if not seeds:
-        return None
+def similar(nconst: str, films: list[dict]) -> html.Div | None:
+    """Films like their work: recommendations from their best-known titles that carry a stored
+    neighbour list (api.films_like_work)."""
     try:
-        rows = db().fetch("SELECT * FROM api.recommend_for(%s, 5)", ([s["tconst"] for s in seeds],))
+        rows = db().fetch("SELECT * FROM api.films_like_work(%s, 5)", (nconst,))
     except UserError:
         return None
     if not rows:
         return None
+    known = sorted((r for r in films if r["num_votes"]), key=lambda r: -r["num_votes"])
+    names = list(dict.fromkeys(r["primary_title"] for r in known))[:3]
     return html.Div(
         [
             html.H4("Films like their work", className="mt-3"),
             html.P(
-                "From " + ", ".join(s["primary_title"] for s in seeds) + ".",
-                className="small text-muted",
+                "From their best-known: " + ", ".join(names) + ".", className="small text-muted"
             ),
             dbc.Row(
                 [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
