@@ -118,6 +118,7 @@ def test_bad_addresses_say_what_is_wrong(pages):
     _, _, recommend, predict, *_ = pages
     assert "years='abc'" in texts(recommend.layout(years="abc"))
     assert "min_votes='x'" in texts(recommend.layout(min_votes="x"))
+    assert "unknown films: tt9999999" in texts(recommend.layout(liked=f"{SEED},tt9999999"))
     assert "year='2o26'" in texts(predict.layout(year="2o26", genres="Drama"))
     assert "unknown genre" in texts(predict.layout(genres="Westrn")).lower()
 

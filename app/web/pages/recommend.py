@@ -40,10 +40,12 @@ def layout(liked=None, types=None, years=None, min_votes=None, **_) -> html.Div:
         options = suggestions(None, chosen) if chosen else []
     except UserError as exc:
         return html.Div([page_address("rec"), html.H2("Films for you"), alert(str(exc))])
+    unknown = [t for t in chosen if t not in {o["value"] for o in options}]
     return html.Div(
         [
             page_address("rec"),
             html.H2("Films for you"),
+            alert(f"The address names unknown films: {', '.join(unknown)}.") if unknown else None,
             html.P("Type a film you liked (several if you wish); get five films to watch next."),
             html.Label("Films you liked", htmlFor="liked", className="visually-hidden"),
             search_picker(
