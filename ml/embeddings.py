@@ -62,8 +62,8 @@ class EmbeddingParams:
     collab_dim: int = COLLAB_DIM
     collaborative_share: float = 0.85  # w^2: share of the cosine given to the client log (EASE)
     like_threshold: float = 4.0  # a client "liked" a film rated at least this (MovieLens stars)
-    popularity_weight: float = 0.3
-    quality_weight: float = 0.1
+    popularity_weight: float = 0.5
+    quality_weight: float = 0.3
     bayes_m: float = 1000.0  # votes of "confidence" in the Bayesian average
     structure_weight: float = 2.0  # decade/type/runtime/rating/votes tokens vs. people/genres
     seed: int = 0
