@@ -130,6 +130,7 @@ def test_the_predict_address_shows_its_estimate_at_once(pages):
     page = predict.layout(type="movie", genres="Drama", directors="nm0000001")
     assert "Expected IMDb rating" in texts(page)
     assert "Expected IMDb rating" not in texts(predict.layout())
+    assert "Describe the film" in texts(predict.layout(type="movie", year="2026"))
 
 
 def test_track_records_for_a_production_team(pages, db):

@@ -49,20 +49,21 @@ def _people_picker(role: str, chosen: list[str]) -> dbc.Col:
 
 def layout(type=None, year=None, runtime=None, genres=None, **query) -> html.Div:
     """The page as its address says: ?type=movie&year=2026&runtime=110&genres=Drama,Crime
-    &directors=nm0000229&actors=... (all optional). With a genre or a person in the address, the
-    estimate is on the page at once: Estimate writes the inputs into the address."""
+    &directors=nm0000229&actors=... (all optional). With inputs in the address, their estimate
+    (or what is missing) is on the page at once: Estimate only writes the inputs into the address,
+    and the page is rendered from it."""
     try:
         title_type = type or "movie"
         start_year = query_int("year", year, 2026)
         minutes = query_int("runtime", runtime, 110)
         chosen_genres = query_list(genres)
         people = {r: query_list(query.get(r)) for r in ROLES}
-        given = bool(chosen_genres or any(people.values()))
+        asked = any(v is not None for v in (type, year, runtime, genres, *query.values()))
         result = (
             update_prediction(
                 None, title_type, start_year, minutes, chosen_genres, *people.values()
             )
-            if given
+            if asked
             else (None, go.Figure(), HIDDEN, go.Figure(), HIDDEN)
         )
     except UserError as exc:
@@ -360,20 +361,11 @@ def estimate(_, title_type, year, runtime, genres, directors, writers, actors, p
     return same_address(search, current)
 
 
-@callback(
-    Output("pred-result", "children"),
-    Output("pred-explain", "figure"),
-    Output("pred-explain", "style"),
-    Output("pred-whatif", "figure"),
-    Output("pred-whatif", "style"),
-    Input("pred-go", "n_clicks"),
-    *FORM,
-    prevent_initial_call=True,
-)
 @safe(go.Figure(), HIDDEN, go.Figure(), HIDDEN)
 def update_prediction(_, title_type, year, runtime, genres, directors, writers, actors, producers):
-    """The estimate of these inputs (also what the page shows for the inputs of its address);
-    the same click writes them into the address (estimate)."""
+    """What the page shows for these inputs (the layout calls it for the inputs of its
+    address): the estimate, or what is missing. Not a callback of its own: Estimate only writes
+    the address (estimate), which renders the page once, instead of computing it twice."""
     if not genres and not (directors or writers or actors or producers):
         return (
             alert("Describe the film: at least a genre or a person.", "info"),
