@@ -301,6 +301,21 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
     ORDER BY e.g LIKE 'average %' DESC, e.g = 'not given', abs(e.c) DESC
 $$;
 
+-- Track records as the active rating model sees them (its training titles): per role and person,
+-- the titles they rest on, their mean rating, and the smoothed effects on the rating and on the
+-- audience (log10 votes) against the mean film (``smoothing_k`` pseudo-films of the mean pull thin
+-- records back). What api.track_records and api.person_track_record list.
+DROP VIEW IF EXISTS ml.track_record CASCADE;
+CREATE VIEW ml.track_record AS
+WITH s AS (
+    SELECT m.version, (m.params ->> 'smoothing_k')::float8 AS shrink,
+           (m.params ->> 'mu')::float8 AS mu, (m.params ->> 'mu_votes')::float8 AS mu_votes
+    FROM ml.model m WHERE m.version = ml.active_model('rating'))
+SELECT e.role, e.person_id, e.n, e.total / e.n AS mean_rating,
+       (e.total + s.shrink * s.mu) / (e.n + s.shrink) - s.mu AS rating_effect,
+       (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes AS audience_effect
+FROM s JOIN ml.person_effect e ON e.version = s.version;
+
 -- Switch the active model of its target (a retrain calls it; a rollback too).
 CREATE OR REPLACE FUNCTION ml.activate_model(v integer) RETURNS void
 LANGUAGE plpgsql AS $$

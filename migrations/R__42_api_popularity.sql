@@ -144,22 +144,15 @@ CREATE OR REPLACE FUNCTION api.track_records(role text, k integer DEFAULT 10,
 RETURNS TABLE (nconst text, primary_name text, films integer, mean_rating double precision,
                rating_effect double precision, audience_effect double precision)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    WITH m AS (SELECT v.version, v.params FROM ml.model v
-               WHERE v.version = ml.active_model('rating')),
-    s AS (SELECT (params ->> 'smoothing_k')::float8 AS shrink, (params ->> 'mu')::float8 AS mu,
-                  (params ->> 'mu_votes')::float8 AS mu_votes, version FROM m),
-    ranked AS (  -- strongest first; OFFSET 0 keeps the type test below out of this scan, so that
-                 -- it runs on the strongest records only, until k pass (not on every record)
-        SELECT p.person_id, p.nconst, p.primary_name, e.n, e.total / e.n AS mean_rating,
-               (e.total + s.shrink * s.mu) / (e.n + s.shrink) - s.mu AS rating_effect,
-               (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes
-                   AS audience_effect
-        FROM s JOIN ml.person_effect e ON e.version = s.version
-        JOIN catalog.person p ON p.person_id = e.person_id
-        WHERE e.role = track_records.role AND e.n >= min_films AND NOT p.is_placeholder
+    WITH ranked AS (  -- strongest first; OFFSET 0 keeps the type test below out of this scan,
+                      -- so that it runs on the strongest records only, until k pass
+        SELECT p.person_id, p.nconst, p.primary_name, r.n, r.mean_rating, r.rating_effect,
+               r.audience_effect
+        FROM ml.track_record r JOIN catalog.person p ON p.person_id = r.person_id
+        WHERE r.role = track_records.role AND r.n >= min_films AND NOT p.is_placeholder
           AND (track_records.name IS NULL OR ml.unaccent_lower(p.primary_name)
                    LIKE '%' || ml.unaccent_lower(track_records.name) || '%')
-        ORDER BY 6 DESC
+        ORDER BY r.rating_effect DESC
         OFFSET 0)
     SELECT r.nconst, r.primary_name, r.n, r.mean_rating, r.rating_effect, r.audience_effect
     FROM ranked r

@@ -180,23 +180,17 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
 $$;
 
 -- person_track_record('nm0000206'): the person's track record per role as the active rating
--- model sees it (its training films): films it rests on, their mean rating, and the smoothed
--- effects on rating and on audience (log10 votes) that predict_rating adds (api.track_records).
+-- model sees it (ml.track_record, as api.track_records lists them).
 CREATE OR REPLACE FUNCTION api.person_track_record(nconst text)
 RETURNS TABLE (role text, films integer, mean_rating double precision,
                rating_effect double precision, audience_effect double precision)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    WITH m AS (SELECT v.version, v.params FROM ml.model v
-               WHERE v.version = ml.active_model('rating')),
-    s AS (SELECT (params ->> 'smoothing_k')::float8 AS shrink, (params ->> 'mu')::float8 AS mu,
-                  (params ->> 'mu_votes')::float8 AS mu_votes, version FROM m)
-    SELECT e.role, e.n, e.total / e.n,
-           (e.total + s.shrink * s.mu) / (e.n + s.shrink) - s.mu,
-           (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes
-    FROM s JOIN ml.person_effect e ON e.version = s.version
-    JOIN catalog.person p ON p.person_id = e.person_id
-    WHERE p.nconst = person_track_record.nconst
-    ORDER BY e.n DESC
+    SELECT r.role, r.n, r.mean_rating, r.rating_effect, r.audience_effect
+    FROM ml.track_record r
+    WHERE r.person_id = (  -- one id, so that the (version, role, person_id) key is searched,
+                           -- not the whole version (a join was planned as a hash of it)
+        SELECT p.person_id FROM catalog.person p WHERE p.nconst = person_track_record.nconst)
+    ORDER BY r.n DESC
 $$;
 
 -- also_liked('tt0133093', 5): "clients who liked it also liked", straight from the service's
