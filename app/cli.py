@@ -171,12 +171,18 @@ def import_cmd(ctx, source, title_types, min_votes, max_reject_rate, force, no_d
     "default: $NETFLOOX_RATINGS_SOURCE).",
 )
 @click.option("--force", is_flag=True, help="Re-load even if the files did not change.")
-def import_ratings(source: str | None, force: bool) -> None:
-    """Load the service's client rating log and replace the previous one atomically."""
-    _import_ratings(source, force)
+@click.option(
+    "--append",
+    is_flag=True,
+    help="Add these ratings to the loaded log (a re-rating keeps the later one) instead of "
+    "replacing it.",
+)
+def import_ratings(source: str | None, force: bool, append: bool) -> None:
+    """Load the service's client rating log: replace the previous one atomically, or append."""
+    _import_ratings(source, force, append)
 
 
-def _import_ratings(source: str | None = None, force: bool = False):
+def _import_ratings(source: str | None = None, force: bool = False, append: bool = False):
     from database.download import DownloadError
     from database.migrate import migrate as run_migrations
     from database.ratings_import import RatingImportError, run_ratings_import
@@ -189,7 +195,7 @@ def _import_ratings(source: str | None = None, force: bool = False):
     url = _url()
     run_migrations(url)
     try:
-        report = run_ratings_import(url, source, force=force, echo=click.echo)
+        report = run_ratings_import(url, source, force=force, append=append, echo=click.echo)
     except (DownloadError, RatingImportError) as exc:
         raise click.ClickException(f"{exc}\n(the previous rating log is untouched)") from exc
     click.echo(report.render())

@@ -50,6 +50,18 @@ def eval_recommend() -> None:
         click.echo(write_report(conn))
 
 
+@evaluate.command("content")
+@not_ready_is_an_error
+def eval_content() -> None:
+    """Ablation of the content vectors (odd users to choose, even users shown); writes
+    docs/evaluation.md."""
+    from database.connection import connect
+    from harness.evaluation.content import write_report
+
+    with connect(database_url(), autocommit=True) as conn:
+        click.echo(write_report(conn))
+
+
 @evaluate.command("search")
 def eval_search() -> None:
     """Top-1/top-3 of search_titles and search_people on cases built from the catalogue."""

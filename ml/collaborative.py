@@ -25,9 +25,11 @@ Only the log loaded with ``netfloox import ratings`` is read here; no evaluation
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import psycopg
 from scipy import linalg, sparse
 from sklearn.decomposition import TruncatedSVD
@@ -44,13 +46,22 @@ class ItemVectors:
 def load_likes(
     conn: psycopg.Connection, title_ids: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(title row, client) pairs of the likes on the given titles, in that order of titles."""
-    cur = conn.execute(
-        """SELECT r.title_id, r.client_id FROM clientlog.rating r
-           WHERE r.rating >= %s AND r.title_id = ANY (%s)""",
+    """(title row, client) pairs of the likes on the given titles, in that order of titles.
+
+    Read with COPY into one buffer and parsed by pandas' C reader: a 20 M-rating log has about
+    10 M likes, which as Python tuples (``fetchall``) would take gigabytes and minutes."""
+    buf = io.BytesIO()
+    with conn.cursor().copy(
+        """COPY (SELECT r.title_id, r.client_id FROM clientlog.rating r
+                 WHERE r.rating >= %s AND r.title_id = ANY (%s)) TO STDOUT""",
         (threshold, title_ids.tolist()),
-    )
-    pairs = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 2)
+    ) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    if not buf.tell():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    buf.seek(0)
+    pairs = pd.read_csv(buf, sep="\t", header=None, dtype=np.int64).to_numpy().reshape(-1, 2)
     row = np.searchsorted(title_ids, pairs[:, 0])  # title_ids are sorted
     return row, pairs[:, 1]
 

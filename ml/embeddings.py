@@ -66,6 +66,7 @@ class EmbeddingParams:
     quality_weight: float = 0.3
     bayes_m: float = 1000.0  # votes of "confidence" in the Bayesian average
     structure_weight: float = 2.0  # decade/type/runtime/rating/votes tokens vs. people/genres
+    min_titles_per_token: int = 2  # a token fewer titles hold cannot make two titles alike
     seed: int = 0
 
 
@@ -185,7 +186,19 @@ def content_vectors(titles: pd.DataFrame, counts: TokenCounts, p: EmbeddingParam
     the structural ones are added here)."""
     structural = structural_tokens(titles, p.structure_weight)
     counts.add(structural["title_id"], structural["token"], structural["weight"])
-    tfidf = TfidfTransformer(sublinear_tf=False).fit_transform(counts.matrix())
+    return project(counts.matrix(), p)
+
+
+def project(weights: sparse.csr_matrix, p: EmbeddingParams) -> np.ndarray:
+    """Titles x tokens weights -> TF-IDF -> truncated SVD -> unit rows of ``p.dim`` dimensions.
+
+    Tokens held by fewer than ``p.min_titles_per_token`` titles are dropped first: a person in a
+    single recommendable title links it to nothing, and only took a share of its vector's norm
+    (most people in IMDb have one credit)."""
+    weights = weights.tocsc()
+    weights.sum_duplicates()
+    weights = weights[:, np.flatnonzero(weights.getnnz(axis=0) >= p.min_titles_per_token)]
+    tfidf = TfidfTransformer(sublinear_tf=False).fit_transform(weights)
     dim = min(p.dim, min(tfidf.shape) - 1)
     svd = TruncatedSVD(n_components=dim, random_state=p.seed).fit(tfidf)
     # Titles with identical tokens (same genres, decade... and no known people: thousands of them)
@@ -195,7 +208,7 @@ def content_vectors(titles: pd.DataFrame, counts: TokenCounts, p: EmbeddingParam
     first, inverse = _distinct_rows(tfidf)
     reduced = np.asarray(svd.transform(tfidf[first]))[inverse]
     if dim < p.dim:  # tiny catalogues (tests): pad to the column's dimension
-        reduced = np.hstack([reduced, np.zeros((len(titles), p.dim - dim))])
+        reduced = np.hstack([reduced, np.zeros((weights.shape[0], p.dim - dim))])
     return normalize(reduced).astype(np.float32)
 
 

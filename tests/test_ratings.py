@@ -142,3 +142,45 @@ def test_recommend_for_client_proposes_unrated_films(catalogue, db_url, tmp_path
         catalogue.execute("SELECT * FROM recommend_for_client(21, 0)")
     clients = catalogue.execute("SELECT count(*) FROM clients()").fetchone()
     assert clients == (40,)
+
+
+def test_append_adds_a_days_ratings_keeping_the_latest(catalogue, db_url, tmp_path):
+    load(db_url, write_log(tmp_path / "day1", ["1,1,4.0,100", "1,2,3.0,100", "2,1,5.0,100"]))
+    day2 = [
+        "1,1,2.0,200",  # client 1 re-rates film 1 later: updated
+        "1,2,5.0,50",  # an older rating than the log's: the log keeps 3.0
+        "2,1,5.0,100",  # identical to the log: nothing
+        "3,4,4.5,300",  # new
+        "3,4,4.0,250",  # same pair, earlier line in time: a duplicate of the file
+    ]
+    folder = write_log(tmp_path / "day2", day2)
+    report = load(db_url, folder, append=True)
+    assert (report.mode, report.status) == ("append", "succeeded")
+    assert (report.added, report.updated, report.unchanged, report.duplicates) == (1, 1, 2, 1)
+    assert report.stored == 4 and "1 new ratings, 1 updated" in report.render()
+    log = catalogue.execute(
+        "SELECT client_id, title_id, rating FROM clientlog.rating ORDER BY 1, 2"
+    ).fetchall()
+    assert log == [(1, 1, 2.0), (1, 2, 3.0), (2, 1, 5.0), (3, 4, 4.5)]
+    again = load(db_url, folder, append=True)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
+    assert catalogue.execute(
+        "SELECT client_id, title_id, rating FROM clientlog.rating ORDER BY 1, 2"
+    ).fetchall() == log
+
+
+def test_a_log_appended_in_two_halves_equals_the_whole(catalogue, db_url, tmp_path):
+    rows = co_likes()
+    load(db_url, write_log(tmp_path / "whole", rows))
+    whole = catalogue.execute("SELECT * FROM clientlog.rating ORDER BY 1, 2").fetchall()
+    load(db_url, write_log(tmp_path / "first", rows[: len(rows) // 2]))
+    load(db_url, write_log(tmp_path / "second", rows[len(rows) // 2 :]), append=True)
+    assert catalogue.execute("SELECT * FROM clientlog.rating ORDER BY 1, 2").fetchall() == whole
+
+
+def test_a_refused_append_keeps_the_log(catalogue, db_url, tmp_path):
+    load(db_url, write_log(tmp_path / "good", co_likes()))
+    before = catalogue.execute("SELECT * FROM clientlog.rating ORDER BY 1, 2").fetchall()
+    with pytest.raises(RatingImportError, match="ratings.csv: 1 of 2 lines rejected"):
+        load(db_url, write_log(tmp_path / "bad", ["50,1,4.0,1", "50,2,x,1"]), append=True)
+    assert catalogue.execute("SELECT * FROM clientlog.rating ORDER BY 1, 2").fetchall() == before

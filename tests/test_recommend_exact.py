@@ -206,3 +206,75 @@ def test_close_pairs_are_every_pair_closer_than_the_merge_distance():
     assert all(sims[a, b] >= 1 - MERGE_DISTANCE - tolerance for a, b in found)
     borderline = np.abs(sims - (1 - MERGE_DISTANCE)) < tolerance
     assert len(found) - len(r) <= borderline.sum()
+
+
+def liked_together(clients: range, films: list[int], rating: str = "5.0") -> list[str]:
+    return [f"{c},{f},{rating},{1000 + f}" for c in clients for f in films]
+
+
+def test_with_a_log_the_served_ranking_stays_exact_and_absent_films_are_ignored(
+    groups, db_url, tmp_path
+):
+    """A log over the catalogue's films and films it lacks (ids 900..904): training ignores the
+    absent ones, the films liked together become each other's nearest, and every seed's served
+    ranking (lists) equals the exact scan of the blended vectors, with and without filters."""
+    from database.ratings_import import run_ratings_import
+    from tests.test_ratings import write_log
+
+    links = ["movieId,imdbId,tmdbId"] + [
+        f"{i},{i:07d},1" for i in (*range(1, 271), *range(900, 905))
+    ]
+    rows = liked_together(range(1, 31), [5, 45, 900]) + liked_together(
+        range(31, 61), [130, 200, 901]
+    )
+    rows += liked_together(range(61, 71), [902, 903, 904])  # clients who only rate absent films
+    report = run_ratings_import(
+        db_url, write_log(tmp_path / "log", rows, links), echo=lambda _: None
+    )
+    assert report.absent_from_catalogue == 30 + 30 + 30
+    train(groups, EmbeddingParams())
+    blended = groups.execute(
+        "SELECT title_id FROM ml.title_embedding WHERE collaborative > 0 ORDER BY 1"
+    ).fetchall()
+    assert blended == [(5,), (45,), (130,), (200,)]
+    assert answers(groups, "tt0000005", False)[0][0] == "tt0000045"  # another group, co-liked
+    assert answers(groups, "tt0000130", False)[0][0] == "tt0000200"
+    seeds = [r[0] for r in groups.execute("SELECT tconst FROM catalog.title ORDER BY tconst")]
+    for filters in ({}, {"min_votes": 500}, {"genre": "Comedy"}):
+        differ = [
+            s
+            for s in seeds
+            if answers(groups, s, False, **filters) != answers(groups, s, True, **filters)
+        ]
+        assert differ == [], filters
+
+
+def test_retraining_on_a_log_without_catalogue_films_gives_content_only(groups, db_url, tmp_path):
+    """A log replaced by one whose films the catalogue lacks: the retrain drops the
+    collaborative block (content-only vectors, as with no log) and stays exact."""
+    from database.ratings_import import run_ratings_import
+    from tests.test_ratings import write_log
+
+    content_only = answers(groups, "tt0000005", False)
+    links = ["movieId,imdbId,tmdbId"] + [f"{i},{i:07d},1" for i in (5, 45, 900, 901)]
+    run_ratings_import(
+        db_url,
+        write_log(tmp_path / "one", liked_together(range(1, 31), [5, 45]), links),
+        echo=lambda _: None,
+    )
+    train(groups, EmbeddingParams())
+    assert answers(groups, "tt0000005", False)[0][0] == "tt0000045"
+    run_ratings_import(
+        db_url,
+        write_log(tmp_path / "two", liked_together(range(1, 31), [900, 901]), links),
+        echo=lambda _: None,
+    )
+    train(groups, EmbeddingParams())
+    method, blended = groups.execute(
+        """SELECT m.method, (SELECT count(*) FROM ml.title_embedding WHERE collaborative > 0)
+           FROM ml.embedding_model m WHERE m.active"""
+    ).fetchone()
+    assert (method, blended) == ("tfidf-svd", 0)
+    assert answers(groups, "tt0000005", False) == content_only
+    seeds = [r[0] for r in groups.execute("SELECT tconst FROM catalog.title ORDER BY tconst")]
+    assert [s for s in seeds if answers(groups, s, False) != answers(groups, s, True)] == []
