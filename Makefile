@@ -49,6 +49,7 @@ bench-import: install
 
 bench-recommend: install
 	$(BIN)/netfloox bench recommend
+	$(BIN)/netfloox bench collaborative
 
 bench-app: install
 	$(BIN)/netfloox bench app

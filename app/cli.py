@@ -153,14 +153,23 @@ def migrate() -> None:
 )
 @click.option("--force", is_flag=True, help="Re-import even if the files did not change.")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild the whole catalogue and swap it in, even where the existing one could be "
+    "refreshed with only what changed.",
+)
+@click.option(
     "--no-disk-check", is_flag=True, help="Import even when the free disk looks too small."
 )
 @click.pass_context
-def import_cmd(ctx, source, title_types, min_votes, max_reject_rate, force, no_disk_check) -> None:
-    """Download (or read) the IMDb files and replace the catalogue atomically
-    (`netfloox import ratings` loads the client rating log instead)."""
+def import_cmd(
+    ctx, source, title_types, min_votes, max_reject_rate, force, full, no_disk_check
+) -> None:
+    """Download (or read) the IMDb files and bring the catalogue to them atomically: a refresh
+    (only what changed) when a catalogue is there, else a rebuild (`netfloox import ratings`
+    loads the client rating log instead)."""
     if ctx.invoked_subcommand is None:
-        _import(source, title_types, min_votes, max_reject_rate, force, not no_disk_check)
+        _import(source, title_types, min_votes, max_reject_rate, force, not no_disk_check, full)
 
 
 @import_cmd.command("ratings")
@@ -236,6 +245,7 @@ def _import(
     max_reject_rate=None,
     force=False,
     check_disk=True,
+    full=False,
 ):
     from database.download import DownloadError
     from database.imdb_import import ImportFailed, ImportOptions, run_import
@@ -252,6 +262,7 @@ def _import(
         title_types=kept,
         min_votes=min_votes,
         force=force,
+        full=full,
     )
     if max_reject_rate is not None:
         options.max_reject_rate = max_reject_rate

@@ -127,13 +127,15 @@ class CatalogBuilder:
 
     def dedup_file(self, staging: str, file_name: str, key: str, table: str, insert) -> None:
         """Duplicate keys in a file: the last line wins, the earlier ones are rejected."""
+        columns = [c.strip() for c in key.split(",")]
+        same = " AND ".join(f"s.{c} = dup.{c}" for c in columns)
         self.x(f"""CREATE TEMP TABLE dup ON COMMIT DROP AS
-                   SELECT {key} AS key, max(line_no) AS keep FROM staging.{staging}
+                   SELECT {key}, max(line_no) AS keep FROM staging.{staging}
                    GROUP BY {key} HAVING count(*) > 1""")
         self.x(
             f"""WITH gone AS (
                        DELETE FROM staging.{staging} s USING dup
-                       WHERE ({key}) = dup.key AND s.line_no <> dup.keep
+                       WHERE {same} AND s.line_no <> dup.keep
                        RETURNING s.line_no, dup.keep)
                    INSERT INTO ops.import_reject (run_id, file_name, line_no, reason)
                    SELECT %s, %s, line_no, 'duplicate key: superseded by line ' || keep

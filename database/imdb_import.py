@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from database import config
 from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset, enable_autovacuum
+from database.catalog_refresh import apply_changes, refresh_views
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
 from database.imdb_files import FILES, ImdbFile
@@ -58,6 +59,7 @@ class ImportOptions:
     title_types: tuple[str, ...] | None = None
     min_votes: int | None = None
     force: bool = False
+    full: bool = False  # rebuild and swap even when the catalogue could be refreshed in place
     max_reject_rate: float = 0.001  # fail when a file rejects more than 0.1 % of its lines...
     max_rejects: int = 100  # ...and more than this many lines
     validate_foreign_keys: bool = False  # True: check every foreign key with a scan
@@ -78,7 +80,9 @@ class ImportReport:
     source: str
     run_id: int | None = None
     status: str = "running"
+    mode: str = "rebuild"  # or "refresh": only the changes applied (database/catalog_refresh.py)
     files: dict[str, FileReport] = field(default_factory=dict)
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)  # refresh: per table
     placeholder_titles: int = 0
     placeholder_people: int = 0
     duplicate_list_entries: int = 0
@@ -92,7 +96,8 @@ class ImportReport:
         if self.status == "unchanged":
             return f"Catalogue already built from these files ({self.source}): nothing to do."
         lines = [
-            f"Import run {self.run_id} from {self.source}: {self.status} in {self.seconds:.1f} s",
+            f"Import run {self.run_id} from {self.source}: {self.status} in {self.seconds:.1f} s"
+            f" ({self.mode})",
             f"{'file':<26}{'read':>12}{'stored':>12}{'rejected':>10}{'filtered':>12}{'rows/s':>11}",
         ]
         for name, f in self.files.items():
@@ -109,6 +114,18 @@ class ImportReport:
             f"{self.placeholder_titles:,} titles absent from title.basics; "
             f"duplicate list entries dropped: {self.duplicate_list_entries:,}"
         )
+        if self.mode == "refresh":
+            changed = {t: c for t, c in self.changes.items() if any(c.values())}
+            lines.append(
+                "changes applied (table: inserted/updated/deleted): "
+                + (
+                    ", ".join(
+                        f"{t} {c['inserted']:,}/{c['updated']:,}/{c['deleted']:,}"
+                        for t, c in changed.items()
+                    )
+                    or "none"
+                )
+            )
         lines.append("phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
         lines.append(
             f"rejected lines: SELECT * FROM ops.import_reject WHERE run_id = {self.run_id};"
@@ -246,23 +263,62 @@ class Importer:
                 conn.execute("REVOKE ALL ON SCHEMA catalog FROM PUBLIC")
                 enable_autovacuum(conn)
                 move_in(conn)
+            self._mark_finished(conn)
             with self.timer("derived views"):  # the other views and functions: same transaction
                 for name, took in apply_repeatables(conn, built=PREBUILT).items():
                     self.report.phases[f"derived:{name.removesuffix('.sql')}"] = took
-            conn.execute("DELETE FROM ops.catalog_source")
-            for name, digest in digests.items():
-                conn.execute(
-                    "INSERT INTO ops.catalog_source (file_name, run_id, sha256)"
-                    " VALUES (%s, %s, %s)",
-                    (name, self.report.run_id, digest),
-                )
-            self.report.status = "succeeded"
-            self.report.seconds = round(time.perf_counter() - self._start, 3)
+            self._succeed(conn, digests)
+
+    def _succeed(self, conn: psycopg.Connection, digests: dict[str, str]) -> None:
+        """Record the files the catalogue now comes from, and the run, in the caller's
+        transaction (the one that makes the new catalogue visible)."""
+        conn.execute("DELETE FROM ops.catalog_source")
+        for name, digest in digests.items():
             conn.execute(
-                """UPDATE ops.import_run SET status = 'succeeded', finished_at = now(),
-                   report = %s WHERE run_id = %s""",
-                (self.report.as_json(), self.report.run_id),
+                "INSERT INTO ops.catalog_source (file_name, run_id, sha256) VALUES (%s, %s, %s)",
+                (name, self.report.run_id, digest),
             )
+        self.report.status = "succeeded"
+        self.report.seconds = round(time.perf_counter() - self._start, 3)
+        self._mark_finished(conn)
+
+    def _mark_finished(self, conn: psycopg.Connection) -> None:
+        """The run as succeeded, in the transaction that publishes its catalogue: called before
+        the derived views are built too, so that analytics.key_figures dates the new catalogue
+        (and again at the end, with the full report)."""
+        conn.execute(
+            """UPDATE ops.import_run SET status = 'succeeded', finished_at = now(),
+               report = %s WHERE run_id = %s""",
+            (self.report.as_json(), self.report.run_id),
+        )
+
+    def build_and_apply(self, conn: psycopg.Connection, digests: dict[str, str]) -> None:
+        """The incremental import: catalog_next is built as for a swap (same code, same rows),
+        then one transaction applies only the differences to the live catalogue and refreshes
+        the materialized views over it (database/catalog_refresh.py)."""
+        with conn.transaction():
+            self.build(conn)
+        _empty_staging(conn)
+        conn.commit()
+        with conn.transaction():
+            for name, value in BUILD_SETTINGS.items():
+                conn.execute(f"SET LOCAL {name} = '{value}'")
+            with self.timer("apply changes"):
+                changes = apply_changes(conn)
+            self.report.changes = {t: asdict(c) for t, c in changes.items()}
+            self._mark_finished(conn)
+            with self.timer("refresh views"):
+                for name, took in refresh_views(conn).items():
+                    self.report.phases[f"refresh:{name}"] = took
+            self._succeed(conn, digests)
+
+    def _can_refresh(self, admin: psycopg.Connection) -> bool:
+        """A catalogue built by an import with the same options is there to refresh."""
+        row = admin.execute(
+            """SELECT r.options FROM ops.catalog_source s JOIN ops.import_run r USING (run_id)
+               LIMIT 1"""
+        ).fetchone()
+        return bool(row and row[0] == self._options_json())
 
     def build(self, conn: psycopg.Connection) -> None:
         """Build catalog_next from staging and count what each file stored, in the caller's
@@ -310,10 +366,16 @@ class Importer:
             ).fetchone()[0]
             self.report.files = {f.name: FileReport() for f in FILES}
             try:
+                refresh = not self.options.full and self._can_refresh(admin)
+                self.report.mode = "refresh" if refresh else "rebuild"
                 self.stage_all(paths)
                 with psycopg.connect(self.url) as conn:
-                    self.echo("building the typed catalogue and swapping it in")
-                    self.build_and_swap(conn, digests)
+                    if refresh:
+                        self.echo("building the typed catalogue, applying what changed")
+                        self.build_and_apply(conn, digests)
+                    else:
+                        self.echo("building the typed catalogue and swapping it in")
+                        self.build_and_swap(conn, digests)
             except BaseException as exc:
                 self.report.status = "failed"
                 admin.execute(

@@ -20,7 +20,6 @@ with the IMDb import's care:
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import time
@@ -89,8 +88,8 @@ class RatingReport:
                 f" in {self.seconds:.1f} s",
                 f"read: {read}; rejected: {bad}",
                 *appended,
-                f"the log holds {self.stored:,} ratings by {self.clients:,} clients on {self.films:,} "
-                f"films; duplicate (client, film) pairs resolved to the latest: "
+                f"the log holds {self.stored:,} ratings by {self.clients:,} clients on "
+                f"{self.films:,} films; duplicate (client, film) pairs resolved to the latest: "
                 f"{self.duplicates:,}; ratings of films absent from the catalogue: "
                 f"{self.absent_from_catalogue:,} (kept, ignored by training)",
                 "rejected lines: SELECT * FROM ops.rating_import_reject WHERE run_id = "

@@ -146,11 +146,15 @@ def bench_recommend(vectors: int) -> None:
 @click.option("--ratings", type=int, default=20_000_000, show_default=True)
 @click.option("--clients", type=int, default=300_000, show_default=True)
 @click.option("--films", type=int, default=50_000, show_default=True)
-def bench_collaborative(ratings: int, clients: int, films: int) -> None:
-    """The collaborative model (EASE) on a generated power-law log: time and peak memory."""
+@click.option(
+    "--model-only", is_flag=True, help="Skip the end-to-end import + train on a database copy."
+)
+def bench_collaborative(ratings: int, clients: int, films: int, model_only: bool) -> None:
+    """The collaborative model (EASE) on a generated power-law log: the model alone, then
+    `netfloox import ratings` + `netfloox train recommender` end to end; time and peak memory."""
     from harness.bench.collaborative import main as run_bench
 
-    run_bench(ratings, clients, films, echo=click.echo)
+    run_bench(database_url(), ratings, clients, films, not model_only, echo=click.echo)
 
 
 @bench.command("load")

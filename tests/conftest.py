@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -80,18 +81,34 @@ def template_db(pg_server_url: str) -> str:
     return TEMPLATE
 
 
-@pytest.fixture
-def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
-    """URL of a fresh, fully migrated database for this test only."""
+@contextmanager
+def fresh_database(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """URL of a new, fully migrated database, dropped afterwards."""
     name = f"netfloox_test_{uuid.uuid4().hex[:12]}"
     with _admin(pg_server_url) as conn:
         create_database(conn, name, template=template_db)
     url = with_dbname(pg_server_url, name)
     with _admin(url) as conn:
         migrations.configure_database(conn)
-    yield url
-    with _admin(pg_server_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield url
+    finally:
+        with _admin(pg_server_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """URL of a fresh, fully migrated database for this test only."""
+    with fresh_database(pg_server_url, template_db) as url:
+        yield url
+
+
+@pytest.fixture
+def other_db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
+    """A second fresh database, for tests that compare two."""
+    with fresh_database(pg_server_url, template_db) as url:
+        yield url
 
 
 @pytest.fixture

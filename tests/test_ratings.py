@@ -164,9 +164,12 @@ def test_append_adds_a_days_ratings_keeping_the_latest(catalogue, db_url, tmp_pa
     assert log == [(1, 1, 2.0), (1, 2, 3.0), (2, 1, 5.0), (3, 4, 4.5)]
     again = load(db_url, folder, append=True)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
-    assert catalogue.execute(
-        "SELECT client_id, title_id, rating FROM clientlog.rating ORDER BY 1, 2"
-    ).fetchall() == log
+    assert (
+        catalogue.execute(
+            "SELECT client_id, title_id, rating FROM clientlog.rating ORDER BY 1, 2"
+        ).fetchall()
+        == log
+    )
 
 
 def test_a_log_appended_in_two_halves_equals_the_whole(catalogue, db_url, tmp_path):

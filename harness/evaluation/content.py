@@ -141,4 +141,3 @@ users' column only; the even users' column is shown to see how far they carry.
 {render_ablation(results)}"""
     write_evaluation("Content vectors: ablation", "netfloox eval content", body)
     return body
-
