@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install browser run test lint format bench-full bench-import bench-recommend bench-app bench-load screenshots slides
+.PHONY: install browser run test lint format bench-full bench-import bench-refresh bench-recommend bench-app bench-load screenshots slides
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-full: install
 
 bench-import: install
 	$(BIN)/netfloox bench import
+
+bench-refresh: install
+	$(BIN)/netfloox bench refresh $(if $(ROWS),--rows $(ROWS),)
 
 bench-recommend: install
 	$(BIN)/netfloox bench recommend

@@ -301,10 +301,18 @@ def models_are_current(url: str) -> bool:
 
 # --------------------------------------------------------------------------- ml, app
 @cli.group(invoke_without_command=True)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Bring the active models to the current catalogue and log without refitting them "
+    "(new titles folded in, the log's model re-learnt if it changed, track records recomputed).",
+)
 @click.pass_context
-def train(ctx: click.Context) -> None:
+def train(ctx: click.Context, refresh: bool) -> None:
     """Train the models and write them back to the database (all of them without a name)."""
-    if ctx.invoked_subcommand is None:
+    if refresh:
+        _refresh_models()
+    elif ctx.invoked_subcommand is None:
         _train_all(ctx)
 
 
@@ -327,6 +335,27 @@ def not_ready_is_an_error(command):
             raise click.ClickException(str(exc)) from exc
 
     return run
+
+
+@not_ready_is_an_error
+def _refresh_models() -> None:
+    from database.connection import connect
+    from ml.embeddings import refresh
+    from ml.popularity import refresh_track_records
+
+    with connect(_url(), autocommit=True) as conn:
+        version, changes = refresh(conn)
+        records = refresh_track_records(conn)
+    click.echo(
+        f"recommender: model {version} refreshed from {changes['refreshed_from']}: "
+        f"{changes['titles']:,} titles ({changes['new_titles']:,} new, {changes['gone_titles']:,}"
+        f" gone), {changes['tokens_unknown_to_the_fit']:,} tokens unknown to the fit, "
+        f"collaborative block {changes['collaborative']}"
+    )
+    click.echo(
+        "popularity: track records recomputed for models "
+        + ", ".join(f"{v} ({n:,} records)" for v, n in records.items())
+    )
 
 
 @train.command("recommender")

@@ -8,8 +8,8 @@ each table's primary key:
 1. parents first (by their foreign keys): rows whose values changed are updated, new rows are
    inserted;
 2. children first: rows absent from the new files are deleted;
-3. the import's materialized views (``analytics``) are refreshed (``CONCURRENTLY`` where a unique index
-   allows it: readers keep reading the previous rows meanwhile);
+3. the import's materialized views (``analytics``) are refreshed (``CONCURRENTLY`` where a
+   unique index allows it: readers keep reading the previous rows meanwhile);
 
 then the caller commits. Readers see the previous catalogue until that commit and the new one
 after it, never a mix; the tables keep their identity (no view or function is re-created, no

@@ -133,6 +133,17 @@ def bench_full(
     )
 
 
+@bench.command("refresh")
+@click.option("--rows", type=int, default=20_000_000, show_default=True, help="Day 1's rows.")
+@click.option("--rate", type=float, default=0.01, show_default=True, help="Share changed.")
+@click.option("--workdir", default=None, help="Where to write the generated days.")
+def bench_refresh(rows: int, rate: float, workdir: str | None) -> None:
+    """The daily refresh against the rebuild, on a generated day and its next day."""
+    from harness.bench.refresh import main as run_bench
+
+    run_bench(database_url(), rows, rate, workdir, echo=click.echo)
+
+
 @bench.command("recommend")
 @click.option("--vectors", type=int, default=1_000_000, help="Generated vectors for the scale run.")
 def bench_recommend(vectors: int) -> None:

@@ -3,8 +3,9 @@
 What changes, for a ``rate`` r of the titles (IMDb's daily change is well under 1 %):
 
 * ratings: r of the rated titles get more votes and a rating moved by 0.1;
-* new titles (r/3 of the count, ids after the largest, beyond the dangling references), with ratings for half of them, three
-  principals each (existing people and some new ones), a director and a writer;
+* new titles (r/3 of the count, ids beyond the largest and the dangling references), with
+  ratings for half of them, three principals each (existing people and some new ones), a
+  director and a writer;
 * new principals on r/5 of the existing titles (the next ``ordering``);
 * corrections: r/10 of the titles get another runtime;
 * people: r/20 renamed, r/100 removed (their credits stay, as the real files' dangling ids do);
@@ -19,7 +20,6 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
-
 
 NEW_PEOPLE_PER_NEW_TITLE = 0.5
 

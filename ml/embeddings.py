@@ -35,7 +35,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -181,35 +181,65 @@ def prior(titles: pd.DataFrame, p: EmbeddingParams) -> np.ndarray:
     )
 
 
-def content_vectors(titles: pd.DataFrame, counts: TokenCounts, p: EmbeddingParams) -> np.ndarray:
+@dataclass
+class ContentFit:
+    """The fitted content projection: the tokens it kept and their loadings (TF-IDF weight times
+    SVD components), enough to give any title its content vector again (``content_of``)."""
+
+    tokens: list[str]  # in the loadings' row order
+    loadings: np.ndarray  # float64 (len(tokens), dim)
+
+
+def content_vectors(
+    titles: pd.DataFrame, counts: TokenCounts, p: EmbeddingParams
+) -> tuple[np.ndarray, ContentFit]:
     """The content block: unit rows of ``p.dim`` dimensions (``counts``: the loaded tokens;
-    the structural ones are added here)."""
+    the structural ones are added here), and the fit that made it."""
     structural = structural_tokens(titles, p.structure_weight)
     counts.add(structural["title_id"], structural["token"], structural["weight"])
-    return project(counts.matrix(), p)
+    names = np.array(sorted(counts.vocabulary, key=counts.vocabulary.get), dtype=object)
+    weights = counts.matrix()
+    columns, loadings = fit_content(weights, p)
+    fit = ContentFit(names[columns].tolist(), loadings)
+    return content_of(weights[:, columns], loadings), fit
 
 
-def project(weights: sparse.csr_matrix, p: EmbeddingParams) -> np.ndarray:
-    """Titles x tokens weights -> TF-IDF -> truncated SVD -> unit rows of ``p.dim`` dimensions.
+def fit_content(weights: sparse.spmatrix, p: EmbeddingParams) -> tuple[np.ndarray, np.ndarray]:
+    """Titles x tokens weights -> TF-IDF -> truncated SVD of ``p.dim`` dimensions: the columns
+    (tokens) kept and their loadings, ``idf * components``, so that a title's vector is the unit
+    vector of its weights times the loadings (the TF-IDF row norm only scales it).
 
     Tokens held by fewer than ``p.min_titles_per_token`` titles are dropped first: a person in a
     single recommendable title links it to nothing, and only took a share of its vector's norm
     (most people in IMDb have one credit)."""
     weights = weights.tocsc()
     weights.sum_duplicates()
-    weights = weights[:, np.flatnonzero(weights.getnnz(axis=0) >= p.min_titles_per_token)]
-    tfidf = TfidfTransformer(sublinear_tf=False).fit_transform(weights)
-    dim = min(p.dim, min(tfidf.shape) - 1)
-    svd = TruncatedSVD(n_components=dim, random_state=p.seed).fit(tfidf)
-    # Titles with identical tokens (same genres, decade... and no known people: thousands of them)
-    # get bit-identical vectors: each distinct row is projected once (fit_transform's U*Sigma
-    # would differ between them by rounding noise). Points merge near-identical vectors anyway
-    # (ml/neighbours.py); this keeps the exact duplicates exact and projects fewer rows.
-    first, inverse = _distinct_rows(tfidf)
-    reduced = np.asarray(svd.transform(tfidf[first]))[inverse]
-    if dim < p.dim:  # tiny catalogues (tests): pad to the column's dimension
-        reduced = np.hstack([reduced, np.zeros((weights.shape[0], p.dim - dim))])
+    columns = np.flatnonzero(weights.getnnz(axis=0) >= p.min_titles_per_token)
+    kept = weights[:, columns]
+    tfidf = TfidfTransformer(sublinear_tf=False).fit(kept)
+    dim = min(p.dim, min(kept.shape) - 1)
+    svd = TruncatedSVD(n_components=dim, random_state=p.seed).fit(tfidf.transform(kept))
+    loadings = np.zeros((len(columns), p.dim))  # tiny catalogues (tests): padded with zeros
+    loadings[:, :dim] = tfidf.idf_[:, None] * svd.components_.T
+    # as stored (pgvector's float32), so that a refresh reading them back projects bit for bit
+    return columns, loadings.astype(np.float32).astype(np.float64)
+
+
+def content_of(weights: sparse.spmatrix, loadings: np.ndarray) -> np.ndarray:
+    """Unit content vectors of titles x tokens ``weights`` (columns in the loadings' order).
+
+    Titles with identical tokens (same genres, decade... and no known people: thousands of them)
+    get bit-identical vectors: each distinct row is projected once. Points merge near-identical
+    vectors anyway (ml/neighbours.py); this keeps the exact duplicates exact."""
+    first, inverse = _distinct_rows(weights)
+    reduced = np.asarray(weights.tocsr()[first] @ loadings)[inverse]
     return normalize(reduced).astype(np.float32)
+
+
+def project(weights: sparse.spmatrix, p: EmbeddingParams) -> np.ndarray:
+    """Fit and apply the content projection in one go (the ablation's variants)."""
+    columns, loadings = fit_content(weights, p)
+    return content_of(weights.tocsc()[:, columns], loadings)
 
 
 def _distinct_rows(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -258,10 +288,25 @@ def _points(emb: Embeddings) -> tuple[list[str], np.ndarray, dict[int, str]]:
     return [texts[r] for r in point_row], emb.title_ids[point_row], neighbours
 
 
+def _write_fit(conn: psycopg.Connection, version: int, fit: ContentFit) -> None:
+    with conn.cursor().copy(
+        "COPY ml.content_token (fit_version, token, position, loading) FROM STDIN"
+    ) as copy:
+        for position, (token, loading) in enumerate(zip(fit.tokens, fit.loadings, strict=True)):
+            text = "[" + ",".join(f"{x:.9g}" for x in loading) + "]"  # float32, exactly
+            copy.write_row((version, token, position, text))
+
+
 def write(
-    conn: psycopg.Connection, emb: Embeddings, p: EmbeddingParams, metrics: dict | None = None
+    conn: psycopg.Connection,
+    emb: Embeddings,
+    p: EmbeddingParams,
+    metrics: dict | None = None,
+    fit: ContentFit | int | None = None,
 ) -> int:
-    """Store the vectors as a new active model version, swapping tables atomically."""
+    """Store the vectors as a new active model version, swapping tables atomically. ``fit``: the
+    content projection that made them — new (stored with this version) or the version of a
+    stored one (a refresh reuses it)."""
     with conn.transaction():
         conn.execute("DROP TABLE IF EXISTS ml.title_embedding_next")
         conn.execute(
@@ -279,6 +324,15 @@ def write(
                 json.dumps(metrics or {}),
             ),
         ).fetchone()
+        if isinstance(fit, ContentFit):
+            _write_fit(conn, version, fit)
+        content_fit = version if isinstance(fit, ContentFit) else fit
+        conn.execute(
+            "UPDATE ml.embedding_model SET params = params"
+            " || jsonb_build_object('content_fit', %s::integer)"
+            " WHERE version = %s",
+            (content_fit, version),
+        )
         texts, points, neighbours = _points(emb)
         buf = io.StringIO()
         t = emb.titles
@@ -333,6 +387,10 @@ def write(
         # two statements: one UPDATE of both rows may meet the one-active index half-way
         conn.execute("UPDATE ml.embedding_model SET active = false WHERE active")
         conn.execute("UPDATE ml.embedding_model SET active = true WHERE version = %s", (version,))
+        # only the active model's fit is kept (a killed training may have left another)
+        conn.execute(
+            "DELETE FROM ml.content_token WHERE fit_version IS DISTINCT FROM %s", (content_fit,)
+        )
     return version
 
 
@@ -344,12 +402,98 @@ def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[i
         raise NotReady("fewer than 3 recommendable titles: run `netfloox import` first")
     counts = TokenCounts(titles["title_id"].to_numpy())
     load_tokens(conn, counts)
-    content = content_vectors(titles, counts, p)
+    content, fit = content_vectors(titles, counts, p)
     del counts
     title_ids = titles["title_id"].to_numpy()
     collab = train_item_vectors(conn, title_ids, p.collab_dim, p.like_threshold, p.seed)
     emb = blend(titles, content, collab, p)
     metrics = {"titles_with_likes": int((collab.likes > 0).sum()), "clients": collab.clients}
-    version = write(conn, emb, p, metrics)
+    version = write(conn, emb, p, metrics, fit)
     log.info("embedding model %s: %s titles, %s", version, len(titles), metrics)
     return version, len(titles)
+
+
+def load_fit(conn: psycopg.Connection, fit_version: int) -> dict[str, np.ndarray]:
+    """The stored content projection: token -> loading."""
+    rows = conn.execute(
+        "SELECT token, loading::text FROM ml.content_token WHERE fit_version = %s"
+        " ORDER BY position",
+        (fit_version,),
+    ).fetchall()
+    if not rows:
+        raise NotReady(f"no stored content fit {fit_version}: run a full `netfloox train`")
+    # float32 text parsed as float32 (as float64 "0.1" would not be the stored float32 0.1)
+    values = np.array(",".join(r[1][1:-1] for r in rows).split(","), np.float32).astype(float)
+    return dict(zip([r[0] for r in rows], values.reshape(len(rows), -1), strict=True))
+
+
+def stored_collaborative(conn: psycopg.Connection, title_ids: np.ndarray, p) -> ItemVectors:
+    """The active model's collaborative block, for the titles it had (others: none)."""
+    rows = conn.execute(
+        """SELECT title_id, embedding::text, collaborative FROM ml.title_embedding
+           WHERE collaborative > 0 ORDER BY title_id"""
+    ).fetchall()
+    vectors = np.zeros((len(title_ids), p.collab_dim), np.float32)
+    likes = np.zeros(len(title_ids), int)
+    for title_id, text, share in rows:
+        row = np.searchsorted(title_ids, title_id)
+        if row < len(title_ids) and title_ids[row] == title_id:
+            block = np.array(text[1:-1].split(","), np.float32)[-p.collab_dim :]
+            vectors[row] = block / np.sqrt(share)
+            likes[row] = 1
+    return ItemVectors(vectors, likes, 0)
+
+
+def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
+    """Bring the active model to the current catalogue and log without refitting: every
+    recommendable title (new ones too) gets its content vector from the stored projection (a
+    fold-in: tokens the fit never saw, such as a new person, add nothing until the next full
+    training); the collaborative block is re-learnt (EASE is closed form) when the log changed
+    since the model, else kept; the priors follow the new votes; the points and lists are
+    recomputed. Returns (version, what changed)."""
+    row = conn.execute(
+        "SELECT version, params, trained_at, metrics FROM ml.embedding_model WHERE active"
+    ).fetchone()
+    if not row or row[1].get("content_fit") is None:
+        raise NotReady("no trained model with a stored content fit: run `netfloox train` first")
+    base, params, trained_at, base_metrics = row
+    known = {f.name for f in fields(EmbeddingParams)}
+    p = EmbeddingParams(**{k: v for k, v in params.items() if k in known})
+    titles = load_titles(conn)
+    title_ids = titles["title_id"].to_numpy()
+    counts = TokenCounts(title_ids)
+    load_tokens(conn, counts)
+    structural = structural_tokens(titles, p.structure_weight)
+    counts.add(structural["title_id"], structural["token"], structural["weight"])
+    loadings = load_fit(conn, params["content_fit"])
+    # the fit's tokens in the fit's order (the same sums in the same order as at training)
+    position = {token: i for i, token in enumerate(loadings)}
+    kept = sorted((position[t], j) for t, j in counts.vocabulary.items() if t in position)
+    weights = counts.matrix().tocsc()[:, [j for _, j in kept]]
+    fitted = np.array(list(loadings.values()))
+    content = content_of(weights, fitted[[i for i, _ in kept]])
+    unknown = len(counts.vocabulary) - len(kept)
+    log_changed = conn.execute(
+        "SELECT exists (SELECT 1 FROM ops.rating_import_run WHERE status = 'succeeded'"
+        " AND finished_at > %s)",
+        (trained_at,),
+    ).fetchone()[0]
+    if log_changed:
+        collab = train_item_vectors(conn, title_ids, p.collab_dim, p.like_threshold, p.seed)
+    else:
+        collab = stored_collaborative(conn, title_ids, p)
+    emb = blend(titles, content, collab, p)
+    before = set(r[0] for r in conn.execute("SELECT title_id FROM ml.title_embedding"))
+    changes = {
+        "refreshed_from": base,
+        "titles": len(title_ids),
+        "new_titles": len(set(title_ids.tolist()) - before),
+        "gone_titles": len(before - set(title_ids.tolist())),
+        "tokens_unknown_to_the_fit": unknown,
+        "collaborative": "re-learnt (the log changed)" if log_changed else "kept",
+        "titles_with_likes": int((collab.likes > 0).sum()),
+        "clients": collab.clients if log_changed else base_metrics.get("clients", 0),
+    }
+    version = write(conn, emb, p, changes, params["content_fit"])
+    log.info("embedding model %s refreshed from %s: %s", version, base, changes)
+    return version, changes

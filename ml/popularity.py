@@ -466,6 +466,27 @@ def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[in
     return version, {**rating.metrics, "audience": audience.metrics}
 
 
+def refresh_track_records(conn: psycopg.Connection) -> dict[int, int]:
+    """The active models' track records (ml.person_effect) recomputed from the current catalogue,
+    in one transaction: a refresh of the catalogue changes ratings, votes and credits, and a
+    person's record is a sum over their films (no refit: the trees and their features stay).
+    Returns {version: people-role records}."""
+    counts = {}
+    with conn.transaction():
+        conn.execute(
+            "CREATE TEMP TABLE track_records ON COMMIT DROP AS"
+            " SELECT * FROM ml.popularity_person_stats"
+        )
+        for (version,) in conn.execute("SELECT version FROM ml.model WHERE active").fetchall():
+            conn.execute("DELETE FROM ml.person_effect WHERE version = %s", (version,))
+            counts[version] = conn.execute(
+                """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes)
+                   SELECT %s, role, person_id, n, total, total_votes FROM track_records""",
+                (version,),
+            ).rowcount
+    return counts
+
+
 def input_row(
     conn: psycopg.Connection,
     version: int,

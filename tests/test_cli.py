@@ -103,7 +103,7 @@ def test_import_ratings_reports_and_missing_files_are_clear(run, tmp_path):
     folder = write_log(tmp_path / "log", co_likes())
     result = run("import", "ratings", "--source", folder)
     assert result.exit_code == 0, result.output
-    assert "stored 100 ratings by 40 clients" in result.output
+    assert "the log holds 100 ratings by 40 clients" in result.output
     (tmp_path / "empty").mkdir()
     result = run("import", "ratings", "--source", str(tmp_path / "empty"))
     assert result.exit_code == 1 and "ratings.csv, links.csv not found" in result.output

@@ -76,11 +76,12 @@ def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other
     assert refreshed.keys() == rebuilt.keys()
     differ = [name for name in refreshed if refreshed[name] != rebuilt[name]]
     assert differ == []
-    # and the refresh did change something in each kind of table
+    # and the refresh did change something: on the generated dump in each kind of way
     counts = report.changes
-    assert counts["title"]["inserted"] > 0 and counts["title"]["updated"] > 0
-    assert counts["aka"]["deleted"] > 0 and counts["person"]["updated"] > 0
-    assert counts["rating"]["updated"] > 0 and counts["principal"]["inserted"] > 0
+    assert counts["title"]["inserted"] > 0 and counts["principal"]["inserted"] > 0
+    if dump == "gen":
+        assert counts["title"]["updated"] > 0 and counts["rating"]["updated"] > 0
+        assert counts["aka"]["deleted"] > 0 and counts["person"]["updated"] > 0
     assert "(refresh)" in report.render() and "title " in report.render()
 
 
@@ -95,3 +96,67 @@ def test_full_forces_a_rebuild_and_unchanged_files_do_nothing(days, db_url):
     assert imported(db_url, folder / "fix2", full=True).mode == "rebuild"
     # other options than the catalogue's (a subset of types): a rebuild, never a refresh
     assert imported(db_url, folder / "fix2", title_types=("movie",)).mode == "rebuild"
+
+
+REFRESH_SCRIPT = """
+import sys
+from database.imdb_import import ImportOptions, run_import
+run_import(sys.argv[1], sys.argv[2], ImportOptions(force=True), echo=lambda _: None)
+"""
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        # the build of catalog_next reads the lookups of the live catalogue
+        "LOCK TABLE catalog.category IN ACCESS EXCLUSIVE MODE",
+        # the apply: its UPDATE of catalog.rating waits (ROW EXCLUSIVE against SHARE)
+        "LOCK TABLE catalog.rating IN SHARE MODE",
+        # the views: catalog applied, the plain refresh of a summary view waits for a reader
+        "SELECT count(*) FROM analytics.key_figures",
+    ],
+    ids=["building", "applying", "refreshing views"],
+)
+def test_a_refresh_killed_at_any_step_leaves_the_previous_catalogue(days, db_url, held):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder, _ = days
+    imported(db_url, folder / "gen1")
+    before = snapshot(db_url)
+    app = "netfloox-refresh-under-test"
+    locker = psycopg.connect(db_url)
+    locker.execute(held)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REFRESH_SCRIPT, db_url, str(folder / "gen2")],
+        env=dict(os.environ, PGAPPNAME=app),
+    )
+    try:
+        with psycopg.connect(db_url, autocommit=True) as watcher:
+            deadline = time.monotonic() + 120
+            while not watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = %s"
+                " AND wait_event_type = 'Lock'",
+                (app,),
+            ).fetchone():
+                assert proc.poll() is None and time.monotonic() < deadline, "never held"
+                time.sleep(0.05)
+            with psycopg.connect(db_url) as reader:  # readers meanwhile: the previous rows
+                assert table_rows(reader, "catalog.rating") == before["catalog.rating"]
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            watcher.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                (app,),
+            )
+    finally:
+        locker.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert snapshot(db_url) == before
+    report = imported(db_url, folder / "gen2")  # the next run cleans up and succeeds
+    assert (report.mode, report.status) == ("refresh", "succeeded")

@@ -96,7 +96,8 @@ def test_a_database_of_the_squashed_migrations_gets_the_schema_of_a_fresh_instal
     migrations.migrate(fresh)
     migrations.migrate(upgraded, LEGACY)  # as every database before the squash
     applied = migrations.migrate(upgraded)
-    assert applied[:6] == [m.name for m in migrations.discover()[0]]  # recorded, not run
+    baseline = [m.name for m in migrations.discover()[0] if int(m.name[1:4]) in migrations.BASELINE]
+    assert applied[:6] == baseline  # recorded, not run; the versions after it run as usual
     expected = schema_dump(fresh)
     assert "CREATE MATERIALIZED VIEW analytics.title_search" in expected
     assert "GRANT SELECT ON TABLE analytics.title_search TO netfloox_bi" in expected

@@ -34,17 +34,24 @@ STAR_SHARE = np.array([1.4, 2.8, 1.8, 7.5, 5.6, 19.9, 13.0, 26.6, 7.7, 13.3])
 def power_law_ratings(
     ratings: int, clients: int, films: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(film row, client, stars): film popularity ~ 1/rank^0.9, client activity ~ Pareto(1.2),
-    stars drawn as MovieLens' are; duplicate (film, client) pairs dropped (a client rates a film
-    once), so slightly fewer than ``ratings`` remain."""
+    """About ``ratings`` distinct (film row, client, stars): film popularity ~ 1/rank^0.9,
+    client activity ~ Pareto(1.2), stars drawn as MovieLens' are. A client rates a film once:
+    pairs are drawn until that many distinct ones are found (a power law repeats many)."""
     rng = np.random.default_rng(seed)
     film_p = 1.0 / np.arange(1, films + 1) ** 0.9
     film_p /= film_p.sum()
     activity = rng.pareto(1.2, clients) + 1
     client_p = activity / activity.sum()
-    rows = rng.choice(films, ratings, p=film_p).astype(np.int64)
-    who = rng.choice(clients, ratings, p=client_p).astype(np.int64)
-    pairs = np.unique(rows * clients + who)
+    pairs = np.zeros(0, np.int64)
+    for _ in range(10):
+        missing = ratings - len(pairs)
+        if missing <= ratings // 1000:
+            break
+        draw = int(missing * 1.5)
+        rows = rng.choice(films, draw, p=film_p).astype(np.int64)
+        who = rng.choice(clients, draw, p=client_p).astype(np.int64)
+        pairs = np.unique(np.concatenate([pairs, rows * clients + who]))
+    pairs = rng.permutation(pairs)[:ratings]
     stars = rng.choice(STARS, len(pairs), p=STAR_SHARE / STAR_SHARE.sum())
     return (pairs // clients).astype(np.int32), (pairs % clients).astype(np.int32), stars
 

@@ -1,0 +1,164 @@
+"""``netfloox bench refresh``: the daily refresh against the rebuild, on generated days.
+
+Day 1: generated IMDb-shaped files (harness/imdb_generator.py), imported into a fresh database
+``netfloox_refresh`` (a rebuild). Day 2: the next day of those files (harness/imdb_next_day.py,
+``rate`` of the titles changed), applied with ``netfloox import`` (a refresh), then the same day
+again with ``netfloox import --full --force`` (the rebuild it replaces). Each step through the CLI
+with its wall time and peaks (harness/bench/full.py); during each, a reader runs the queries a page
+runs (a title by id, the key figures, a title search) in a loop and the slowest answer is kept:
+how long a reader waited. Results go to docs/benchmarks.md; the database and files are deleted.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from database import config
+from database.server import create_database
+from harness import reports
+from harness.bench.full import GB, Step, run_step
+from harness.bench.imports import generate
+from harness.imdb_next_day import next_day
+
+BENCH_DB = "netfloox_refresh"
+READS = (
+    "SELECT * FROM catalog.title WHERE title_id = 1",
+    "SELECT * FROM analytics.key_figures",
+    "SELECT title_id FROM analytics.title_search WHERE search_text % 'title 12' LIMIT 5",
+)
+
+
+class Reader(threading.Thread):
+    """Runs READS in a loop until stopped; keeps the slowest round and the count of rounds."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.slowest, self.rounds, self.errors = url, 0.0, 0, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._done.is_set():
+                start = time.perf_counter()
+                try:
+                    for sql in READS:
+                        conn.execute(sql).fetchall()
+                except psycopg.Error:
+                    self.errors += 1  # e.g. a view dropped by the swap: the reader retries
+                self.slowest = max(self.slowest, time.perf_counter() - start)
+                self.rounds += 1
+                self._done.wait(0.05)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def read_during(step: Callable[[], Step], url: str) -> tuple[Step, Reader]:
+    reader = Reader(url)
+    reader.start()
+    try:
+        return step(), reader
+    finally:
+        reader.stop()
+
+
+def main(
+    server_url: str,
+    rows: int = 20_000_000,
+    rate: float = 0.01,
+    workdir: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> str:
+    folder = Path(workdir) if workdir else config.home_dir() / "bench-refresh"
+    data_dir = config.pgdata_dir() if not config.external_database_url() else folder
+    url = make_conninfo(server_url, dbname=BENCH_DB)
+    start = time.perf_counter()
+    generate(rows, folder / "day1", echo)
+    changed = next_day(folder / "day1", folder / "day2", rate=rate)
+    echo(f"two days generated in {time.perf_counter() - start:,.0f} s: {changed}")
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        create_database(admin, BENCH_DB)
+    baseline = 0
+    try:
+        baseline = shutil.disk_usage(data_dir).used
+
+        def cli(name: str, *args: str) -> Step:
+            return run_step(
+                name, ["import", *args, "--no-disk-check"], url, data_dir, baseline, echo
+            )
+
+        first = cli("day 1: netfloox import (rebuild)", "--source", str(folder / "day1"))
+        refresh, refresh_reader = read_during(
+            lambda: cli("day 2: netfloox import (refresh)", "--source", str(folder / "day2")),
+            url,
+        )
+        with psycopg.connect(url) as conn:
+            (report,) = conn.execute(
+                "SELECT report FROM ops.import_run WHERE status = 'succeeded'"
+                " ORDER BY run_id DESC LIMIT 1"
+            ).fetchone()
+        rebuild, rebuild_reader = read_during(
+            lambda: cli(
+                "day 2 again: netfloox import --full (rebuild)",
+                "--source",
+                str(folder / "day2"),
+                "--full",
+                "--force",
+            ),
+            url,
+        )
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        shutil.rmtree(folder, ignore_errors=True)
+    assert report["mode"] == "refresh", report["mode"]
+    changes = {t: c for t, c in report["changes"].items() if any(c.values())}
+    change_rows = "\n".join(
+        f"| {t} | {c['inserted']:,} | {c['updated']:,} | {c['deleted']:,} |"
+        for t, c in changes.items()
+    )
+    phases = ", ".join(
+        f"{k} {v:,.1f} s"
+        for k, v in report["phases"].items()
+        if k in ("stage", "build:keys and indexes", "apply changes", "refresh views")
+    )
+
+    def line(step: Step, reader: Reader | None) -> str:
+        wait = f"{reader.slowest:.2f} s ({reader.rounds:,} rounds)" if reader else ""
+        return (
+            f"| {step.name} | **{step.seconds:,.0f} s** | {wait} | {step.disk_peak / GB:.1f} GB"
+            f" | {step.server_peak / GB:.1f} GB |"
+        )
+
+    body = f"""{rows:,} generated rows (day 1), then its next day with {rate:.1%} of the titles
+changed ({changed["new titles"]:,} new titles, {changed["removed titles"]:,} removed,
+{changed["new people"]:,} new people, {changed["removed people"]:,} removed; ratings, principals,
+runtimes and names changed: harness/imdb_next_day.py). Default title types.
+
+| step | wall time | slowest reader round during it | peak extra disk | server memory (PSS) |
+| --- | ---: | ---: | ---: | ---: |
+{line(first, None)}
+{line(refresh, refresh_reader)}
+{line(rebuild, rebuild_reader)}
+
+The refresh's phases: {phases}. What it applied:
+
+| table | inserted | updated | deleted |
+| --- | ---: | ---: | ---: |
+{change_rows}"""
+    reports.write_section(
+        f"Daily refresh, {rows / 1e6:.0f} M generated rows",
+        f"netfloox bench refresh --rows {rows} --rate {rate}",
+        body,
+    )
+    echo(body)
+    return body
