@@ -299,6 +299,19 @@ def models_are_current(url: str) -> bool:
     return bool(row[0] and row[1])
 
 
+def models_can_refresh(url: str) -> bool:
+    """Both kinds of model are trained, the recommender with a stored content projection."""
+    from database.connection import connect
+
+    with connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            """SELECT (SELECT params ? 'content_fit' AND params->'content_fit' <> 'null'
+                       FROM ml.embedding_model WHERE active),
+                      EXISTS (SELECT 1 FROM ml.model WHERE active)"""
+        ).fetchone()
+    return bool(row[0] and row[1])
+
+
 # --------------------------------------------------------------------------- ml, app
 @cli.group(invoke_without_command=True)
 @click.option(
@@ -419,6 +432,9 @@ def run() -> None:
         _import_ratings()
     if report.status == "unchanged" and models_are_current(_url()):
         click.echo("catalogue unchanged, models up to date: no training (`netfloox train` forces)")
+    elif report.mode == "refresh" and models_can_refresh(_url()):
+        click.echo("catalogue refreshed: models refreshed too (`netfloox train` retrains fully)")
+        _refresh_models()
     else:
         _train_all(click.get_current_context())
     click.get_current_context().invoke(serve)

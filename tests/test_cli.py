@@ -134,3 +134,30 @@ def test_the_plan_reads_the_sizes_a_server_announces(httpserver):
     assert sizes.files == {"title.basics.tsv.gz": 5000, "title.akas.tsv.gz": None}
     assert sizes.peak == 5000 * PEAK_PER_GZIP_BYTE and sizes.free is None
     sizes.check()  # unknown free space: nothing to refuse
+
+
+def test_a_second_run_refreshes_the_catalogue_and_the_models(run, db, tmp_path, monkeypatch):
+    """`netfloox run` (what `make run` calls) on a database that holds a catalogue: the next day's
+    files are applied as a refresh, the models refreshed, and the output says so."""
+    from app import cli as cli_module
+    from harness.imdb_generator import Generator
+    from harness.imdb_next_day import next_day
+
+    monkeypatch.setattr(cli_module.serve, "callback", lambda **_: None)
+    monkeypatch.delenv("NETFLOOX_RATINGS_SOURCE", raising=False)
+    Generator(20_000, seed=5).write(tmp_path / "day1")
+    next_day(tmp_path / "day1", tmp_path / "day2", rate=0.05)
+    monkeypatch.setenv("NETFLOOX_IMDB_SOURCE", str(tmp_path / "day1"))
+    first = run("run")
+    assert first.exit_code == 0, first.output
+    assert "(rebuild)" in first.output and "== train recommender" in first.output
+    monkeypatch.setenv("NETFLOOX_IMDB_SOURCE", str(tmp_path / "day2"))
+    second = run("run")
+    assert second.exit_code == 0, second.output
+    assert "(refresh)" in second.output and "changes applied" in second.output
+    assert "models refreshed too" in second.output and "== train" not in second.output
+    new = db.execute(
+        "SELECT count(*) FROM ml.title_embedding e JOIN catalog.title t USING (title_id)"
+        " WHERE t.primary_title LIKE 'New Title %'"
+    ).fetchone()[0]
+    assert new > 0  # the next day's new titles are recommendable
