@@ -62,6 +62,23 @@ def eval_content() -> None:
         click.echo(write_report(conn))
 
 
+@evaluate.command("refresh")
+@click.option("--rate", type=float, default=0.01, show_default=True, help="Share changed.")
+@click.option(
+    "--source",
+    default=None,
+    help="Directory of the catalogue's IMDb files (default: $NETFLOOX_IMDB_SOURCE).",
+)
+@not_ready_is_an_error
+def eval_refresh(rate: float, source: str | None) -> None:
+    """Drift of `train --refresh` from a full training, on a copy of the database and the next
+    day of its files; writes docs/evaluation.md."""
+    from database import config
+    from harness.evaluation.refresh import write_report
+
+    click.echo(write_report(database_url(), source or config.imdb_source(), rate, click.echo))
+
+
 @evaluate.command("search")
 def eval_search() -> None:
     """Top-1/top-3 of search_titles and search_people on cases built from the catalogue."""

@@ -447,10 +447,10 @@ def stored_collaborative(conn: psycopg.Connection, title_ids: np.ndarray, p) -> 
 def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
     """Bring the active model to the current catalogue and log without refitting: every
     recommendable title (new ones too) gets its content vector from the stored projection (a
-    fold-in: tokens the fit never saw, such as a new person, add nothing until the next full
-    training); the collaborative block is re-learnt (EASE is closed form) when the log changed
-    since the model, else kept; the priors follow the new votes; the points and lists are
-    recomputed. Returns (version, what changed)."""
+    fold-in: tokens the fit never saw, such as a new person's, add nothing until the next full
+    training: their count is reported); the collaborative block is re-learnt (EASE is closed
+    form) when the log changed since the model, else kept; the priors follow the new votes; the
+    points and lists are recomputed. Returns (version, what changed)."""
     row = conn.execute(
         "SELECT version, params, trained_at, metrics FROM ml.embedding_model WHERE active"
     ).fetchone()
@@ -469,10 +469,15 @@ def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
     # the fit's tokens in the fit's order (the same sums in the same order as at training)
     position = {token: i for i, token in enumerate(loadings)}
     kept = sorted((position[t], j) for t, j in counts.vocabulary.items() if t in position)
-    weights = counts.matrix().tocsc()[:, [j for _, j in kept]]
+    every = counts.matrix().tocsc()
+    every.sum_duplicates()
+    weights = every[:, [j for _, j in kept]]
     fitted = np.array(list(loadings.values()))
     content = content_of(weights, fitted[[i for i, _ in kept]])
-    unknown = len(counts.vocabulary) - len(kept)
+    # tokens a full training would keep (held by enough titles) that the fit never saw
+    known = np.zeros(every.shape[1], bool)
+    known[[j for _, j in kept]] = True
+    unknown = int(((every.getnnz(axis=0) >= p.min_titles_per_token) & ~known).sum())
     log_changed = conn.execute(
         "SELECT exists (SELECT 1 FROM ops.rating_import_run WHERE status = 'succeeded'"
         " AND finished_at > %s)",
