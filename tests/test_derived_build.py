@@ -16,7 +16,7 @@ from tests.imdb_fixture import write_files
 
 def _import(db_url, folder, **options):
     return run_import(
-        db_url, str(folder), ImportOptions(force=True, **options), echo=lambda _: None
+        db_url, str(folder), ImportOptions(force=True, full=True, **options), echo=lambda _: None
     )
 
 

@@ -16,7 +16,7 @@ from tests.imdb_fixture import FILES, gz, write_files
 IMPORT_SCRIPT = """
 import sys
 from database.imdb_import import ImportOptions, run_import
-run_import(sys.argv[1], sys.argv[2], ImportOptions(force=True), echo=lambda _: None)
+run_import(sys.argv[1], sys.argv[2], ImportOptions(force=True, full=True), echo=lambda _: None)
 """
 
 
