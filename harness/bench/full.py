@@ -1,6 +1,6 @@
 """``make bench-full`` (``netfloox bench full``): the whole product at the full dump's size.
 
-Generated IMDb-shaped files (``harness/imdb_generator.py``, the full dump's proportions; reused when
+Generated IMDb-shaped files (``harness/imdb_generator.py``, the full dump's shape; reused when
 the folder already holds that size) go through the CLI, as a data engineer runs it, into a fresh
 database ``netfloox_full`` on the same server: ``netfloox import``, then ``netfloox train``. For
 each step: wall time, peak memory of the server processes (sum of their PSS, so that shared

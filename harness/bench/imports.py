@@ -22,7 +22,7 @@ from database.imdb_reader import COPY_OPTIONS, prefetch, read_blocks
 from database.migrate import migrate
 from database.server import create_database
 from harness import reports
-from harness.imdb_generator import Generator
+from harness.imdb_generator import GENERATOR_VERSION, Generator
 
 BENCH_DB = "netfloox_bench"
 
@@ -30,11 +30,12 @@ BENCH_DB = "netfloox_bench"
 def generate(rows: int, folder: Path, echo: Callable[[str], None]) -> dict[str, int]:
     """Generated files, reused when the folder already holds this size."""
     stamp = folder / "rows.json"
-    if stamp.exists() and json.loads(stamp.read_text()).get("total") == rows:
+    made = {"total": rows, "generator": GENERATOR_VERSION}
+    if stamp.exists() and {k: json.loads(stamp.read_text()).get(k) for k in made} == made:
         return json.loads(stamp.read_text())["files"]
     echo(f"generating ~{rows:,} rows of IMDb-shaped files in {folder}")
     counts = Generator(rows).write(folder)
-    stamp.write_text(json.dumps({"total": rows, "files": counts}))
+    stamp.write_text(json.dumps({**made, "files": counts}))
     return counts
 
 
