@@ -23,8 +23,13 @@ from database import config
 
 log = logging.getLogger(__name__)
 
-# Memory for the build's hash joins, aggregates and sorts (one session, on a laptop).
-BUILD_SETTINGS = {"work_mem": "512MB", "maintenance_work_mem": "1GB"}
+# Memory for the build's hash joins, aggregates and sorts (one session, on a laptop), and a
+# second core for its index builds (PostgreSQL 18 builds B-tree and GIN indexes in parallel).
+BUILD_SETTINGS = {
+    "work_mem": "512MB",
+    "maintenance_work_mem": "1GB",
+    "max_parallel_maintenance_workers": "1",
+}
 
 
 def catalog_tables(conn: psycopg.Connection) -> list[str]:
