@@ -204,7 +204,8 @@ def check_disk(rows: int, folder: Path, data_dir: Path, echo) -> None:
 def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> str:
     where = "a fresh database" if steps[0].name == "netfloox import" else "the kept database"
     lines = [
-        f"{rows:,} generated rows (the full dump's proportions), through the CLI into {where} "
+        f"{rows:,} generated rows shaped like the real dump (harness/imdb_generator.py, its "
+        f"TARGETS), through the CLI into {where} "
         "on the embedded server. Peak memory: the server processes' PSS summed (shared "
         "buffers counted once) and the CLI process's max RSS; peak disk: the data "
         "filesystem's use above its level before the step.",
@@ -286,7 +287,7 @@ def main(
     what = "import only" if import_only else "training" if train_only else "run"
     flag = " --import-only" if import_only else " --train-only" if train_only else ""
     reports.write_section(
-        f"Full-size {what}, {millions} generated rows",
+        f"Full-size {what}, {millions} rows shaped like IMDb",
         f"netfloox bench full --rows {rows}{flag}",
         body,
     )
