@@ -54,6 +54,10 @@ SELECT s.role, p.person_id, p.nconst, p.primary_name, s.title_type, s.titles, s.
 FROM per_type s JOIN catalog.person p USING (person_id)
 WHERE NOT p.is_placeholder;
 CREATE INDEX person_stats_role ON analytics.person_stats (role, title_type, titles DESC);
+-- The Explore page's best-rated people of one type: read in rating order, not all aggregated
+-- (at full size on the IMDb-shaped generator: 514 ms for both tables before).
+CREATE INDEX person_stats_role_rating
+    ON analytics.person_stats (role, title_type, average_rating DESC);
 
 -- The headline numbers.
 CREATE MATERIALIZED VIEW analytics.key_figures AS

@@ -214,6 +214,10 @@ def test_explore_people_tables(site):
     shown = explore.update_people("director", 1, ["movie"])
     assert best[0]["name"] in texts(shown[1])
     assert "at least one title type" in texts(explore.update_people("director", 1, [])[0])
+    # one type is read in index order; the same rows as the aggregate over several types gives
+    # when the other types add nothing
+    both = explore.people_rows("director", 1, ["movie", "videoGame"])
+    assert (prolific, best) == both
 
 
 def test_pages_render_for_a_first_visit(site):

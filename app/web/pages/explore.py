@@ -329,6 +329,16 @@ def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
     if not types:
         raise UserError("Choose at least one title type.")
     params = {"role": role, "types": list(types), "min": int(min_films or 1)}
+    if len(types) == 1:  # one row per person: read in the order of the view's indexes
+        base = """SELECT nconst, primary_name AS name, titles, rated_titles AS rated,
+                         average_rating AS rating
+                  FROM analytics.person_stats
+                  WHERE role = %(role)s AND title_type = %(type)s
+                    AND rated_titles >= %(min)s"""
+        params["type"] = types[0]
+        prolific = db().fetch(base + " ORDER BY titles DESC, average_rating DESC LIMIT 10", params)
+        best = db().fetch(base + " ORDER BY average_rating DESC, titles DESC LIMIT 10", params)
+        return prolific, best
     base = """SELECT nconst, primary_name AS name, sum(titles) AS titles,
                      sum(rated_titles) AS rated,
                      round(sum(average_rating * rated_titles) / nullif(sum(rated_titles), 0), 2)
