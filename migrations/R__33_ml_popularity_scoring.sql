@@ -312,7 +312,7 @@ WITH s AS (
            (m.params ->> 'mu')::float8 AS mu, (m.params ->> 'mu_votes')::float8 AS mu_votes
     FROM ml.model m WHERE m.version = ml.active_model('rating'))
 SELECT e.role, e.person_id, e.n, e.total / e.n AS mean_rating,
-       (e.total + s.shrink * s.mu) / (e.n + s.shrink) - s.mu AS rating_effect,
+       e.rating_effect,  -- (total + shrink * mu) / (n + shrink) - mu, stored (V107)
        (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes AS audience_effect
 FROM s JOIN ml.person_effect e ON e.version = s.version;
 

@@ -410,12 +410,7 @@ def write(
             for r in partial_dependence(trained).itertuples(index=False):
                 x, films = (None if pd.isna(v) else int(v) for v in (r.x, r.films))
                 copy.write_row((version, r.kind, r.label, x, films, r.value))
-        conn.execute(
-            """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes)
-               SELECT %s, role, person_id, n, total, total_votes FROM """
-            + records,
-            (version,),
-        )
+        store_track_records(conn, version, records)
         if activate:
             conn.execute("SELECT ml.activate_model(%s)", (version,))
     return version
@@ -466,6 +461,23 @@ def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[in
     return version, {**rating.metrics, "audience": audience.metrics}
 
 
+def store_track_records(conn: psycopg.Connection, version: int, records: str) -> int:
+    """Copy the track records of table ``records`` to ml.person_effect for model ``version``,
+    with their smoothed rating effect (the model's smoothing_k and mu; what ml.track_record
+    lists and api.track_records reads in index order). Returns the rows stored."""
+    return conn.execute(
+        """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes,
+                                         rating_effect)
+           SELECT m.version, r.role, r.person_id, r.n, r.total, r.total_votes,
+                  (r.total + (m.params ->> 'smoothing_k')::float8 * (m.params ->> 'mu')::float8)
+                  / (r.n + (m.params ->> 'smoothing_k')::float8) - (m.params ->> 'mu')::float8
+           FROM """
+        + records
+        + " r, ml.model m WHERE m.version = %s",
+        (version,),
+    ).rowcount
+
+
 def refresh_track_records(conn: psycopg.Connection) -> dict[int, int]:
     """The active models' track records (ml.person_effect) recomputed from the current catalogue,
     in one transaction: a refresh of the catalogue changes ratings, votes and credits, and a
@@ -479,11 +491,7 @@ def refresh_track_records(conn: psycopg.Connection) -> dict[int, int]:
         )
         for (version,) in conn.execute("SELECT version FROM ml.model WHERE active").fetchall():
             conn.execute("DELETE FROM ml.person_effect WHERE version = %s", (version,))
-            counts[version] = conn.execute(
-                """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes)
-                   SELECT %s, role, person_id, n, total, total_votes FROM track_records""",
-                (version,),
-            ).rowcount
+            counts[version] = store_track_records(conn, version, "track_records")
     return counts
 
 
