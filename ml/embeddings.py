@@ -190,13 +190,19 @@ class ContentFit:
     loadings: np.ndarray  # float64 (len(tokens), dim)
 
 
-def content_vectors(
-    titles: pd.DataFrame, counts: TokenCounts, p: EmbeddingParams
-) -> tuple[np.ndarray, ContentFit]:
-    """The content block: unit rows of ``p.dim`` dimensions (``counts``: the loaded tokens;
-    the structural ones are added here), and the fit that made it."""
+def title_tokens(conn: psycopg.Connection, titles: pd.DataFrame, p: EmbeddingParams) -> TokenCounts:
+    """Every content token of ``titles``: the SQL ones (``ml.title_token``) and the structural
+    ones, weighted as ``p`` says."""
+    counts = TokenCounts(titles["title_id"].to_numpy())
+    load_tokens(conn, counts)
     structural = structural_tokens(titles, p.structure_weight)
     counts.add(structural["title_id"], structural["token"], structural["weight"])
+    return counts
+
+
+def content_vectors(counts: TokenCounts, p: EmbeddingParams) -> tuple[np.ndarray, ContentFit]:
+    """The content block: unit rows of ``p.dim`` dimensions (``counts``: from
+    ``title_tokens``), and the fit that made it."""
     names = np.array(sorted(counts.vocabulary, key=counts.vocabulary.get), dtype=object)
     weights = counts.matrix()
     columns, loadings = fit_content(weights, p)
@@ -400,9 +406,8 @@ def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[i
     titles = load_titles(conn)
     if len(titles) < 3:
         raise NotReady("fewer than 3 recommendable titles: run `netfloox import` first")
-    counts = TokenCounts(titles["title_id"].to_numpy())
-    load_tokens(conn, counts)
-    content, fit = content_vectors(titles, counts, p)
+    counts = title_tokens(conn, titles, p)
+    content, fit = content_vectors(counts, p)
     del counts
     title_ids = titles["title_id"].to_numpy()
     collab = train_item_vectors(conn, title_ids, p.collab_dim, p.like_threshold, p.seed)
@@ -461,10 +466,7 @@ def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
     p = EmbeddingParams(**{k: v for k, v in params.items() if k in known})
     titles = load_titles(conn)
     title_ids = titles["title_id"].to_numpy()
-    counts = TokenCounts(title_ids)
-    load_tokens(conn, counts)
-    structural = structural_tokens(titles, p.structure_weight)
-    counts.add(structural["title_id"], structural["token"], structural["weight"])
+    counts = title_tokens(conn, titles, p)
     loadings = load_fit(conn, params["content_fit"])
     # the fit's tokens in the fit's order (the same sums in the same order as at training)
     position = {token: i for i, token in enumerate(loadings)}

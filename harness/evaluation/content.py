@@ -21,15 +21,7 @@ import psycopg
 from scipy import sparse
 
 from harness.evaluation.recommend import build_split, load_movielens, ranked, score
-from ml.embeddings import (
-    EmbeddingParams,
-    TokenCounts,
-    load_titles,
-    load_tokens,
-    prior,
-    project,
-    structural_tokens,
-)
+from ml.embeddings import EmbeddingParams, load_titles, prior, project, title_tokens
 
 FAMILIES = (
     "genre",
@@ -54,10 +46,7 @@ class TokenMatrix:
 
     def __init__(self, conn: psycopg.Connection, p: EmbeddingParams):
         self.titles = load_titles(conn)
-        counts = TokenCounts(self.titles["title_id"].to_numpy())
-        load_tokens(conn, counts)
-        structural = structural_tokens(self.titles, p.structure_weight)
-        counts.add(structural["title_id"], structural["token"], structural["weight"])
+        counts = title_tokens(conn, self.titles, p)
         family = {token: token.split(":", 1)[0] for token in counts.vocabulary}
         self.column_family = np.array(
             [family[t] for t in sorted(counts.vocabulary, key=counts.vocabulary.get)]
