@@ -32,6 +32,12 @@ BUILD_SETTINGS = {
 }
 
 
+def use_build_settings(conn: psycopg.Connection) -> None:
+    """BUILD_SETTINGS for the rest of the caller's transaction."""
+    for name, value in BUILD_SETTINGS.items():
+        conn.execute(f"SET LOCAL {name} = '{value}'")
+
+
 def catalog_tables(conn: psycopg.Connection) -> list[str]:
     rows = conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog' ORDER BY tablename"
@@ -190,8 +196,7 @@ class CatalogBuilder:
 
     # ------------------------------------------------------------------ steps
     def create_schema(self) -> None:
-        for name, value in BUILD_SETTINGS.items():
-            self.x(f"SET LOCAL {name} = '{value}'")
+        use_build_settings(self.conn)
         self.x("DROP SCHEMA IF EXISTS catalog_next CASCADE")
         self.x("CREATE TEMP TABLE missing_title (id integer) ON COMMIT DROP")
         self.x("CREATE TEMP TABLE missing_person (id integer) ON COMMIT DROP")

@@ -28,7 +28,13 @@ import psycopg
 from tqdm import tqdm
 
 from database import config
-from database.catalog_build import BUILD_SETTINGS, CatalogBuilder, Subset, enable_autovacuum
+from database.catalog_build import (
+    BUILD_SETTINGS,
+    CatalogBuilder,
+    Subset,
+    enable_autovacuum,
+    use_build_settings,
+)
 from database.catalog_refresh import apply_changes, refresh_views
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
@@ -242,16 +248,12 @@ class Importer:
         (database/derived_build.py). The second transaction swaps the schemas, moves those views
         in and rebuilds the other derived views and functions: atomic for readers, who wait only
         for that."""
-        with conn.transaction():
-            self.build(conn)
-        _empty_staging(conn)
-        conn.commit()
+        self.build_next(conn)
         with self.timer("prebuilt views"):  # the heavy analytics views, beside the live ones
             for name, took in prebuild(self.url, BUILD_SETTINGS).items():
                 self.report.phases[f"prebuilt:{name.removesuffix('.sql')}"] = took
         with conn.transaction():
-            for name, value in BUILD_SETTINGS.items():
-                conn.execute(f"SET LOCAL {name} = '{value}'")
+            use_build_settings(conn)
             with self.timer("swap"):
                 lock_views(conn)
                 conn.execute("DROP SCHEMA catalog CASCADE")
@@ -296,13 +298,9 @@ class Importer:
         """The incremental import: catalog_next is built as for a swap (same code, same rows),
         then one transaction applies only the differences to the live catalogue and refreshes
         the materialized views over it (database/catalog_refresh.py)."""
+        self.build_next(conn)
         with conn.transaction():
-            self.build(conn)
-        _empty_staging(conn)
-        conn.commit()
-        with conn.transaction():
-            for name, value in BUILD_SETTINGS.items():
-                conn.execute(f"SET LOCAL {name} = '{value}'")
+            use_build_settings(conn)
             with self.timer("apply changes"):
                 changes = apply_changes(conn)
             self.report.changes = {t: asdict(c) for t, c in changes.items()}
@@ -319,6 +317,14 @@ class Importer:
                LIMIT 1"""
         ).fetchone()
         return bool(row and row[0] == self._options_json())
+
+    def build_next(self, conn: psycopg.Connection) -> None:
+        """Build catalog_next and commit it (readers still use catalog), then empty the staged
+        rows: at full size they weigh as much as the catalogue."""
+        with conn.transaction():
+            self.build(conn)
+        _empty_staging(conn)
+        conn.commit()
 
     def build(self, conn: psycopg.Connection) -> None:
         """Build catalog_next from staging and count what each file stored, in the caller's
