@@ -79,26 +79,38 @@ class NextDay:
         self.new_people = list(range(first_person, first_person + n_people))
         kept = [p for p in people if p not in self.removed_people] or self.new_people
         self.cast_pool = kept[:: max(1, len(kept) // 10_000)] + self.new_people
-        self.templates = titles[:1000] or [1]
 
     def person_for(self, title: int, slot: int) -> int:
         pool = self.cast_pool
         return pool[(title * 31 + slot * 7919 + self.seed) % len(pool)]
 
-    # ------------------------------------------------------------------ one generator per file
-    def title_basics(self) -> Iterator[bytes]:
-        for line in _lines(self.src / "title.basics.tsv.gz"):
+    def _edited(
+        self, name: str, width: int, removed: set[int], salt: int, share: float, edit
+    ) -> Iterator[bytes]:
+        """The lines of file ``name``: data lines (``width`` fields, an id first) whose id is in
+        ``removed`` dropped, ``share`` of the others passed through ``edit(n, fields)`` (which
+        returns the new line), every other line unchanged."""
+        for line in _lines(self.src / name):
             fields = line.split(b"\t")
             n = _number(fields[0])
-            if n is None or len(fields) != 9:
+            if n is None or len(fields) != width:
                 yield line
-            elif n in self.removed:
+            elif n in removed:
                 continue
-            elif _chance(n, self.seed + 2, self.rate / 10):
-                fields[7] = b"%d" % (int(fields[7]) + 1 if fields[7].isdigit() else 90)
-                yield b"\t".join(fields)
+            elif _chance(n, self.seed + salt, share):
+                yield edit(n, fields)
             else:
                 yield line
+
+    # ------------------------------------------------------------------ one generator per file
+    def title_basics(self) -> Iterator[bytes]:
+        def corrected(n: int, fields: list[bytes]) -> bytes:
+            fields[7] = b"%d" % (int(fields[7]) + 1 if fields[7].isdigit() else 90)
+            return b"\t".join(fields)
+
+        yield from self._edited(
+            "title.basics.tsv.gz", 9, self.removed, 2, self.rate / 10, corrected
+        )
         kinds = (b"movie", b"tvSeries", b"short", b"movie", b"tvMovie")
         genres = (b"Drama", b"Comedy,Romance", b"Documentary", b"Action,Thriller", b"Horror")
         for n in self.new_titles:
@@ -117,23 +129,15 @@ class NextDay:
             )
 
     def title_ratings(self) -> Iterator[bytes]:
-        for line in _lines(self.src / "title.ratings.tsv.gz"):
-            fields = line.split(b"\t")
-            n = _number(fields[0])
-            if n is None or len(fields) != 3:
-                yield line
-            elif n in self.removed:
-                continue
-            elif _chance(n, self.seed + 3, self.rate):
-                try:
-                    rating, votes = float(fields[1]), int(fields[2])
-                except ValueError:
-                    yield line
-                    continue
-                rating = min(10.0, max(1.0, rating + (0.1 if n % 2 else -0.1)))
-                yield b"%s\t%.1f\t%d" % (fields[0], rating, votes + 1 + votes // 100)
-            else:
-                yield line
+        def voted(n: int, fields: list[bytes]) -> bytes:
+            try:
+                rating, votes = float(fields[1]), int(fields[2])
+            except ValueError:
+                return b"\t".join(fields)
+            rating = min(10.0, max(1.0, rating + (0.1 if n % 2 else -0.1)))
+            return b"%s\t%.1f\t%d" % (fields[0], rating, votes + 1 + votes // 100)
+
+        yield from self._edited("title.ratings.tsv.gz", 3, self.removed, 3, self.rate, voted)
         for n in self.new_titles[::2]:
             yield b"%s\t%.1f\t%d" % (_tt(n), 5 + n % 40 / 10, 10 + n % 500)
 
@@ -170,18 +174,13 @@ class NextDay:
             yield b"%s\t%s\t%s" % (_tt(n), _nm(self.person_for(n, 3)), _nm(self.person_for(n, 4)))
 
     def name_basics(self) -> Iterator[bytes]:
-        for line in _lines(self.src / "name.basics.tsv.gz"):
-            fields = line.split(b"\t")
-            n = _number(fields[0])
-            if n is None or len(fields) != 6:
-                yield line
-            elif n in self.removed_people:
-                continue
-            elif _chance(n, self.seed + 5, self.rate / 20):
-                fields[1] += b" Jr."
-                yield b"\t".join(fields)
-            else:
-                yield line
+        def renamed(n: int, fields: list[bytes]) -> bytes:
+            fields[1] += b" Jr."
+            return b"\t".join(fields)
+
+        yield from self._edited(
+            "name.basics.tsv.gz", 6, self.removed_people, 5, self.rate / 20, renamed
+        )
         for n in self.new_people:
             yield b"%s\tNew Person %d\t1990\t\\N\tactor\t\\N" % (_nm(n), n)
 
