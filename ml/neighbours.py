@@ -20,6 +20,7 @@ computed 75 % of the pairs (docs/benchmarks.md), so it is not used.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -30,7 +31,11 @@ NEIGHBOURS = 100  # per listed point, itself first
 BLOCK = 512  # query rows per matrix product
 CHUNK = 32_768  # columns per matrix product (BLOCK x CHUNK float32: 64 MB per worker)
 WORKERS = 2
-LIST_PAIRS = 25_000_000_000  # similarities computed for the lists, at most (~3 min on 2 cores)
+LIST_PAIRS = 300_000_000_000  # similarities computed for the lists, at most (~5 min on 2 cores)
+CELL_SIZE = 500  # rows per k-means cell of the bound pass
+CANDIDATES = 8192  # columns per row in the bound pass, at least
+BOUND_MARGIN = 1e-5  # rounding of a similarity computed in another order, with room
+REDUCE_AT = 20_000_000  # entries held before they are reduced to each row's n best
 
 
 class Blocks:
@@ -67,42 +72,141 @@ def _rank_in_row(r: np.ndarray) -> np.ndarray:
     return np.arange(len(r)) - np.searchsorted(r, r)
 
 
-def _row_lists(blocks: Blocks, rows: np.ndarray, n: int, chunk: int) -> np.ndarray:
-    """The n best columns of each of ``rows`` by similarity, then column index, the row itself
-    first.
+def _cells(
+    unit: np.ndarray, size: int = CELL_SIZE, rounds: int = 6
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means (fitted on a sample): each row's cell and the unit centroids."""
+    count = len(unit)
+    rng = np.random.default_rng(0)
+    sample = unit[rng.choice(count, min(count, 100_000), replace=False)]
+    centroids = sample[rng.choice(len(sample), max(1, count // size), replace=False)].copy()
 
-    A full sort of each row would dominate the cost; instead the n-th largest similarity within
-    the first chunk of columns (rows are in title order: a fair sample of the catalogue) bounds
-    the n-th largest of the whole row from below, so only the columns at or above it (about
-    n * P / chunk of them) are kept and sorted. Columns go chunk by chunk, so that the
-    similarities in memory stay small (rows x chunk)."""
+    def assign(rows: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [np.argmax(rows[i : i + 8192] @ centroids.T, axis=1) for i in range(0, len(rows), 8192)]
+        )
+
+    for _ in range(rounds):
+        cell = assign(sample)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, cell, sample)
+        norms = np.linalg.norm(sums, axis=1)
+        kept = norms > 0  # an empty cell keeps its centroid
+        centroids[kept] = sums[kept] / norms[kept, None]
+    return assign(unit), centroids
+
+
+def row_bounds(
+    unit: np.ndarray, n: int, rows: np.ndarray, candidates: int = CANDIDATES
+) -> np.ndarray:
+    """A lower bound of each of ``rows``' n-th largest similarity (itself included).
+
+    Any n similarities of a row bound its n-th largest from below; the tighter the bound, the
+    fewer columns the exact pass keeps and sorts. The columns tried are the members of the cells
+    nearest the row's own (spherical k-means), at least ``candidates`` of them: most of a row's
+    true neighbours are there, so the bound is close to the exact n-th similarity and the exact
+    pass keeps little more than n columns per row (measured in docs/benchmarks.md). The margin
+    covers the rounding of a different product order."""
+    count = len(unit)
+    if count <= candidates:
+        sims = unit[rows] @ unit.T
+        return np.partition(sims, count - n, axis=1)[:, count - n] - BOUND_MARGIN
+    cell, centroids = _cells(unit)
+    order = np.argsort(cell, kind="stable")
+    starts = np.searchsorted(cell[order], np.arange(len(centroids) + 1))
+    closeness = centroids @ centroids.T
+    out = np.empty(len(rows), dtype=np.float32)
+    mine = np.argsort(cell[rows], kind="stable")
+    mine_starts = np.searchsorted(cell[rows][mine], np.arange(len(centroids) + 1))
+
+    def from_(c: int) -> None:
+        at = mine[mine_starts[c] : mine_starts[c + 1]]
+        if not len(at):
+            return
+        near = np.argsort(-closeness[c], kind="stable")
+        sizes = starts[near + 1] - starts[near]
+        enough = int(np.searchsorted(np.cumsum(sizes), candidates)) + 1
+        cols = np.concatenate([order[starts[k] : starts[k + 1]] for k in near[:enough]])
+        for b in range(0, len(at), BLOCK):
+            sims = unit[rows[at[b : b + BLOCK]]] @ unit[cols].T
+            out[at[b : b + BLOCK]] = np.partition(sims, len(cols) - n, axis=1)[:, len(cols) - n]
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(from_, range(len(centroids))))
+    return out - BOUND_MARGIN
+
+
+class _Found:
+    """The entries (row, column, similarity) at or above their row's bound, reduced now and then
+    to each row's n best (similarity, then column), which also raises the row's bound to its
+    n-th best so far. Threads add; the reduction holds the lock."""
+
+    def __init__(self, count: int, n: int, bound: np.ndarray):
+        self.n, self.bound, self.lock = n, bound, threading.Lock()
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pending = 0
+        self.best_c = np.full((count, n), -1, dtype=np.int32)
+        self.best_s = np.full((count, n), -np.inf, dtype=np.float32)
+
+    def add(self, r: np.ndarray, c: np.ndarray, s: np.ndarray) -> None:
+        with self.lock:
+            self.parts.append((r.astype(np.int32), c.astype(np.int32), s))
+            self.pending += len(r)
+            if self.pending > REDUCE_AT:
+                self._reduce()
+
+    def _reduce(self) -> None:
+        """Each row with new entries keeps its n best of old and new; its bound rises to the
+        n-th of them (minus the margin: an equal similarity at a smaller column still enters)."""
+        if not self.parts:
+            return
+        new_r = np.concatenate([p[0] for p in self.parts])
+        touched = np.unique(new_r)
+        old_c, old_s = self.best_c[touched], self.best_s[touched]
+        held = old_c >= 0
+        r = np.concatenate([np.broadcast_to(touched[:, None], old_c.shape)[held], new_r])
+        c = np.concatenate([old_c[held]] + [p[1] for p in self.parts])
+        s = np.concatenate([old_s[held]] + [p[2] for p in self.parts])
+        self.parts, self.pending = [], 0
+        order = np.lexsort((c, -s, r))
+        r, c, s = r[order], c[order], s[order]
+        rank = _rank_in_row(r)
+        keep = rank < self.n
+        self.best_c[r[keep], rank[keep]] = c[keep]
+        self.best_s[r[keep], rank[keep]] = s[keep]
+        full = touched[self.best_c[touched, -1] >= 0]
+        self.bound[full] = np.maximum(self.bound[full], self.best_s[full, -1] - BOUND_MARGIN)
+
+    def lists(self) -> np.ndarray:
+        self._reduce()
+        return self.best_c.astype(np.int64)
+
+
+def _add_block(
+    found: _Found, blocks: Blocks, rows: np.ndarray, chunk: int, symmetric: bool
+) -> None:
+    """Similarities of ``rows`` with every column chunk by chunk, or, ``symmetric`` (``rows``
+    consecutive), with the columns from the first of them on: what reaches a row's bound is
+    added for that row and, for the columns past ``rows``, what reaches the column's bound for
+    that column — the earlier rows' half, which their own blocks skip."""
     count = len(blocks.dense)
-    found_r, found_c, found_s = [], [], []
-    bound = None
-    mask = np.empty((len(rows), chunk), dtype=bool)
     queries = blocks.queries(rows)
-    for start in range(0, count, chunk):
+    past = int(rows[-1]) + 1
+    for start in range(int(rows[0]) if symmetric else 0, count, chunk):
         stop = min(start + chunk, count)
         sims = blocks.similarities(queries, start, stop)
         mine = np.flatnonzero((rows >= start) & (rows < stop))
         sims[mine, rows[mine] - start] = 2.0  # itself first, whatever the rounding
-        if bound is None:
-            width = stop - start
-            bound = np.partition(sims, width - n, axis=1)[:, width - n, None]
-        mask = np.greater_equal(sims, bound, out=mask[:, : stop - start])
-        flat = np.flatnonzero(mask)  # much faster than a 2-d nonzero
+        bound = found.bound
+        flat = np.flatnonzero(sims >= bound[rows, None])  # much faster than a 2-d nonzero
         r, c = np.divmod(flat, stop - start)
-        found_r.append(r)
-        found_c.append(c + start)
-        found_s.append(sims.ravel()[flat])
-    r, c, s = np.concatenate(found_r), np.concatenate(found_c), np.concatenate(found_s)
-    order = np.lexsort((c, -s, r))
-    r, c = r[order], c[order]
-    rank = _rank_in_row(r)
-    keep = rank < n
-    out = np.empty((len(rows), n), dtype=np.int64)
-    out[r[keep], rank[keep]] = c[keep]
-    return out
+        found.add(rows[r], c + start, sims.ravel()[flat])
+        if symmetric and past < stop:
+            first = max(start, past)
+            part = sims[:, first - start :]
+            flat = np.flatnonzero(part >= bound[None, first:stop])
+            r, c = np.divmod(flat, stop - first)
+            found.add(c + first, rows[r], part.ravel()[flat])
 
 
 def nearest(
@@ -113,20 +217,28 @@ def nearest(
     chunk: int = CHUNK,
 ) -> np.ndarray:
     """Row indices of the ``n`` nearest rows of ``points`` (unit rows, cosine) to each of
-    ``rows`` (default: every row), nearest first, the row itself first. Ties by row index."""
+    ``rows`` (default: every row), nearest first, the row itself first. Ties by row index.
+
+    Every similarity a list needs is computed exactly (float32 products); a per-row lower bound
+    of the n-th similarity (:func:`row_bounds`) decides which ones are kept and sorted. For every
+    row the pass is symmetric: each pair is computed once and offered to both its rows (half the
+    products)."""
     count = len(points)
     n = min(n, count)
     chunk = max(chunk, n)
-    rows = np.arange(count) if rows is None else np.asarray(rows)
+    every = rows is None
+    rows = np.arange(count) if every else np.asarray(rows)
     blocks = Blocks(points)
-    out = np.empty((len(rows), n), dtype=np.int64)
+    bound = np.full(count, np.inf, dtype=np.float32)
+    bound[rows] = row_bounds(points, n, rows)
+    found = _Found(count, n, bound)
 
     def from_(start: int) -> None:
-        out[start : start + block] = _row_lists(blocks, rows[start : start + block], n, chunk)
+        _add_block(found, blocks, rows[start : start + block], chunk, symmetric=every)
 
     with ThreadPoolExecutor(WORKERS) as pool:  # numpy releases the GIL in these steps
         list(pool.map(from_, range(0, len(rows), block)))
-    return out
+    return found.lists()[rows]
 
 
 MERGE_DISTANCE = 1e-5  # vectors closer than this (cosine distance) become one point
@@ -191,8 +303,8 @@ def points_and_lists(
     resolves consistently: such rows would tie, and a list could hold an arbitrary part of the
     tie), share a point, represented by the group's first row (rows are in title_id order).
     Returns each row's point (a row index) and, for each listed point, its nearest points nearest
-    first (row indices, itself first). Listed: every point when there are at most
-    sqrt(LIST_PAIRS); otherwise the LIST_PAIRS / P points whose best ``priority`` (the number of
+    first (row indices, itself first). Listed: every point when the pass over every pair (P² / 2
+    products) is within LIST_PAIRS; otherwise the LIST_PAIRS / P points whose best ``priority`` (the number of
     votes) is highest. The caller stores every row of a point with the point's vector.
     """
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -208,12 +320,13 @@ def points_and_lists(
         active = np.unique(point)
     else:
         raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
-    listed = np.arange(len(active))
-    budget = max(1, LIST_PAIRS // len(active))
-    if budget < len(active):
+    listed = None  # every point
+    if len(active) ** 2 / 2 > LIST_PAIRS:
         best = np.full(len(active), -np.inf)
         weight = np.zeros(len(point)) if priority is None else np.asarray(priority, float)
         np.maximum.at(best, np.searchsorted(active, point), weight)
-        listed = np.sort(np.argsort(-best, kind="stable")[:budget])
+        listed = np.sort(np.argsort(-best, kind="stable")[: max(1, LIST_PAIRS // len(active))])
     lists = nearest(unit[active], n, rows=listed)
+    if listed is None:
+        listed = np.arange(len(active))
     return point, {int(active[i]): active[row] for i, row in zip(listed, lists, strict=True)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ml import neighbours
 from ml.embeddings import EmbeddingParams, train
 from ml.neighbours import MERGE_DISTANCE, close_pairs, nearest
 from tests.factories import add_title, refresh_analytics
@@ -156,11 +157,19 @@ def catalogue_like(rng: np.random.Generator, count: int = 4000, dim: int = 16) -
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
+SMALL_CELLS = {"CANDIDATES": 300, "CELL_SIZE": 40, "REDUCE_AT": 2_000}
+
+
+@pytest.mark.parametrize("cells", [False, True])
 @pytest.mark.parametrize("liked", [0.0, 0.1])
-def test_lists_equal_a_full_sort_of_every_row(liked):
-    """The lower bound from the first columns only skips sorting, and the collaborative block
-    is only multiplied where both films have one: every list holds the n best similarities of
-    its row, in order."""
+def test_lists_equal_a_full_sort_of_every_row(liked, cells, monkeypatch):
+    """Each pair computed once for both its rows, the collaborative block multiplied only where
+    both films have one, and (``cells``) bounds from the nearest k-means cells with the entries
+    reduced to each row's n best as they come: every list still holds the n best similarities
+    of its row, in order."""
+    if cells:
+        for name, value in SMALL_CELLS.items():
+            monkeypatch.setattr(neighbours, name, value)
     rng = np.random.default_rng(5)
     points = catalogue_like(rng)
     collab = rng.normal(size=(len(points), 8)) * (rng.random((len(points), 1)) < liked)
@@ -174,7 +183,22 @@ def test_lists_equal_a_full_sort_of_every_row(liked):
     assert np.allclose(np.take_along_axis(sims, got, 1), expected, atol=1e-6)
 
 
-def test_lists_for_some_rows_only():
+def test_the_cell_bound_never_exceeds_a_rows_nth_similarity(monkeypatch):
+    for name, value in SMALL_CELLS.items():
+        monkeypatch.setattr(neighbours, name, value)
+    points = catalogue_like(np.random.default_rng(8))
+    rows = np.arange(0, len(points), 7)
+    bound = neighbours.row_bounds(points, 30, rows)
+    nth = -np.sort(-(points[rows] @ points.T), axis=1)[:, 29]
+    assert (bound <= nth).all()
+    assert (bound > nth - 0.2).mean() > 0.9  # and close to it: few columns kept beyond n
+
+
+@pytest.mark.parametrize("cells", [False, True])
+def test_lists_for_some_rows_only(cells, monkeypatch):
+    if cells:
+        for name, value in SMALL_CELLS.items():
+            monkeypatch.setattr(neighbours, name, value)
     points = catalogue_like(np.random.default_rng(7), count=500)
     rows = np.array([3, 100, 499])
     assert np.array_equal(nearest(points, n=20, rows=rows), nearest(points, n=20)[rows])

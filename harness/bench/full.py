@@ -5,8 +5,10 @@ the folder already holds that size) go through the CLI, as a data engineer runs 
 database ``netfloox_full`` on the same server: ``netfloox import``, then ``netfloox train``. For
 each step: wall time, peak memory of the server processes (sum of their PSS, so that shared
 buffers count once) and of the CLI process, peak disk used on the data directory's filesystem.
-Then serving on the result: ``recommend`` on the 100 most-voted seeds (first pass, then warm),
-``predict_rating``, and the app's callbacks. Results go to docs/benchmarks.md. A benchmark: CI
+Then serving on the result: how the titles collapse into points, ``recommend`` on the 100
+most-voted seeds and on 1,000 random ones (first pass, then warm; per kind: answered from a list
+or by the exact scan, with the share of each and the slowest call), the Recommend page's filtered
+call on random movies, ``predict_rating``, and the app's callbacks. Results go to docs/benchmarks.md. A benchmark: CI
 never runs it (hours and tens of GB at full size).
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import psycopg
 from psycopg.conninfo import make_conninfo
 
@@ -132,36 +135,92 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), times[max(0, int(round(0.99 * len(times))) - 1)]
 
 
-def serving(url: str) -> list[tuple[str, float, float]]:
-    """(what, p50 ms, p99 ms) of the public functions on the bench database."""
-    rows = []
+RANDOM_SEEDS = 1000
+PAGE_CALL = """SELECT * FROM api.recommend(%s, 5, title_types => '{movie}', year_from => 1920,
+                                         year_to => 2030, min_votes => 1000)"""
+
+
+def points_shape(conn: psycopg.Connection) -> dict[str, int]:
+    """How the recommendable titles collapse into points, and how many points have a list."""
+    row = conn.execute(
+        """SELECT count(*), count(*) FILTER (WHERE title_id = point_id),
+                  count(*) FILTER (WHERE title_id = point_id AND neighbours IS NOT NULL),
+                  (SELECT max(c) FROM (SELECT count(*) c FROM ml.title_embedding
+                                       GROUP BY point_id) g)
+           FROM ml.title_embedding"""
+    ).fetchone()
+    return dict(zip(("titles", "points", "listed points", "largest group"), row, strict=True))
+
+
+def _timed_calls(conn, sql: str, seeds: list[str]) -> list[float]:
+    times = []
+    for seed in seeds:
+        start = time.perf_counter()
+        conn.execute(sql, (seed,)).fetchall()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def serving(url: str) -> tuple[list[tuple[str, float, float]], list[str]]:
+    """(what, p50 ms, p99 ms) of the public functions on the bench database, and notes: the
+    points' shape, the share of random seeds on the scan path, the worst times."""
+    rows, notes = [], []
     with psycopg.connect(url, autocommit=True) as conn:
-        seeds = [
+        shape = points_shape(conn)
+        notes.append(
+            f"{shape['titles']:,} recommendable titles, {shape['points']:,} points "
+            f"({shape['points'] / max(shape['titles'], 1):.1%}), {shape['listed points']:,} "
+            f"with a list, largest group {shape['largest group']:,} titles."
+        )
+        most_voted = [
             r[0]
             for r in conn.execute(
                 """SELECT t.tconst FROM ml.title_embedding e JOIN catalog.title t USING (title_id)
                    JOIN catalog.rating r USING (title_id) ORDER BY r.num_votes DESC LIMIT 100"""
             )
         ]
-        unlisted = [
-            r[0]
-            for r in conn.execute(
-                """SELECT t.tconst FROM ml.title_embedding e
-                   JOIN ml.title_embedding p ON p.title_id = e.point_id
-                   JOIN catalog.title t ON t.title_id = e.title_id
-                   WHERE p.neighbours IS NULL ORDER BY hashtext(t.tconst) LIMIT 50"""
+        random_seeds = conn.execute(
+            """SELECT t.tconst, p.neighbours IS NOT NULL, e.title_type = 'movie'
+               FROM ml.title_embedding e
+               JOIN ml.title_embedding p ON p.title_id = e.point_id
+               JOIN catalog.title t ON t.title_id = e.title_id
+               ORDER BY hashtext(t.tconst) LIMIT %s""",
+            (RANDOM_SEEDS,),
+        ).fetchall()
+        seeds = [r[0] for r in random_seeds]
+        listed = np.array([r[1] for r in random_seeds], dtype=bool)
+        for label, batch in (("first pass", most_voted), ("warm", most_voted)):
+            times = _timed_calls(conn, "SELECT * FROM api.recommend(%s, 5)", batch)
+            rows.append(
+                (f"recommend(tconst, 5), 100 most-voted seeds, {label}", *percentiles(times))
             )
-        ]
-        cases = [("100 most-voted seeds, first pass", seeds), ("100 most-voted seeds, warm", seeds)]
-        if unlisted:
-            cases.append(("50 seeds without a list (exact scan), warm", unlisted))
-        for label, batch in cases:
-            times = []
-            for seed in batch:
-                start = time.perf_counter()
-                conn.execute("SELECT * FROM api.recommend(%s, 5)", (seed,)).fetchall()
-                times.append((time.perf_counter() - start) * 1000)
-            rows.append((f"recommend(tconst, 5), {label}", *percentiles(times)))
+        for label in ("first pass", "warm"):
+            times = np.array(_timed_calls(conn, "SELECT * FROM api.recommend(%s, 5)", seeds))
+            rows.append(
+                (f"recommend(tconst, 5), {len(seeds):,} random seeds, {label}", *percentiles(times))
+            )
+            for kind, mask in (("with a list", listed), ("exact scan", ~listed)):
+                if mask.any() and not mask.all():
+                    rows.append(
+                        (
+                            f"— of which {kind} ({mask.sum():,}), {label}",
+                            *percentiles(times[mask].tolist()),
+                        )
+                    )
+            notes.append(
+                f"Random seeds, {label}: {(~listed).mean():.1%} on the scan path, "
+                f"{(times > 10).mean():.1%} over 10 ms, {(times > 50).mean():.1%} over 50 ms, "
+                f"slowest {times.max():.1f} ms."
+            )
+        movies = [r[0] for r in random_seeds if r[2]][:200]
+        times = _timed_calls(conn, PAGE_CALL, movies)
+        rows.append(
+            (
+                f"the Recommend page's call (movies, 1920-2030, >= 1,000 votes), {len(movies)} "
+                "random movie seeds, warm",
+                *percentiles(times),
+            )
+        )
         times = []
         for i in range(50):
             start = time.perf_counter()
@@ -171,7 +230,7 @@ def serving(url: str) -> list[tuple[str, float, float]]:
             ).fetchall()
             times.append((time.perf_counter() - start) * 1000)
         rows.append(("predict_rating, 50 calls (first included)", *percentiles(times)))
-    return rows
+    return rows, notes
 
 
 def app_callbacks(url: str) -> list[tuple[str, float, float]]:
@@ -276,13 +335,15 @@ def main(
         if not import_only:
             steps.append(run_step("netfloox train", ["train"], url, data_dir, baseline, echo))
         size = sizes(url)
-        serve = [] if import_only else serving(url)
+        serve, notes = ([], []) if import_only else serving(url)
         app = [] if import_only else app_callbacks(url)
     finally:
         if not keep:
             with psycopg.connect(server_url, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    body = render(rows, steps, size, serve, app) + f"\n\nTitle types imported: {title_types}."
+    body = "\n\n".join(
+        [render(rows, steps, size, serve, app), *notes, f"Title types imported: {title_types}."]
+    )
     millions = f"{rows / 1e6:.0f} M" if rows >= 1e6 else f"{rows:,}"
     what = "import only" if import_only else "training" if train_only else "run"
     flag = " --import-only" if import_only else " --train-only" if train_only else ""
