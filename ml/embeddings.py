@@ -278,20 +278,55 @@ def _vector_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
 
 
-def _points(emb: Embeddings) -> tuple[list[str], np.ndarray, dict[int, str]]:
+def _points(
+    emb: Embeddings, conn: psycopg.Connection | None = None
+) -> tuple[list[str], np.ndarray, dict[int, str]]:
     """Each title's vector as stored (its point's), its point_id, and each point's list of
     nearest point_ids as PostgreSQL array text — computed on the vectors as stored (parsed back
-    from their text), so that SQL's cosine ranks them alike."""
+    from their text), so that SQL's cosine ranks them alike. ``conn`` (a refresh): the active
+    model's lists are updated rather than recomputed."""
     texts = [_vector_text(v) for v in emb.vectors]
     stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
+    stored = stored.reshape(len(texts), -1)
     point_row, lists = points_and_lists(
-        stored.reshape(len(texts), -1), priority=emb.titles["num_votes"].to_numpy()
+        stored,
+        priority=emb.titles["num_votes"].to_numpy(),
+        previous=None if conn is None else _previous_lists(conn, emb.title_ids, stored),
     )
     neighbours = {
         int(emb.title_ids[row]): "{" + ",".join(map(str, emb.title_ids[near])) + "}"
         for row, near in lists.items()
     }
     return [texts[r] for r in point_row], emb.title_ids[point_row], neighbours
+
+
+def _previous_lists(
+    conn: psycopg.Connection, title_ids: np.ndarray, stored: np.ndarray
+) -> dict[int, np.ndarray]:
+    """The active model's lists in rows of ``title_ids``, for the points whose title is still
+    there with the vector it had (``stored``: the vectors as they will be stored); a member
+    whose title is gone or whose vector changed is -1."""
+    old = conn.execute(
+        "SELECT title_id, neighbours, embedding::text FROM ml.title_embedding"
+        " WHERE title_id = point_id ORDER BY title_id"
+    ).fetchall()
+    if not old:
+        return {}
+    ids = np.array([r[0] for r in old])
+    vectors = np.array(",".join(r[2][1:-1] for r in old).split(","), dtype=np.float32)
+    vectors = vectors.reshape(len(old), -1)
+    at = pd.Index(title_ids).get_indexer(ids)
+    same = at >= 0
+    if vectors.shape[1] != stored.shape[1]:
+        return {}
+    same[same] = (stored[at[same]] == vectors[same]).all(axis=1)
+    row_of = np.full(int(max(ids.max(), title_ids.max())) + 1, -1)
+    row_of[ids[same]] = at[same]
+    return {
+        int(at[i]): row_of[np.asarray(old[i][1])]
+        for i in np.flatnonzero(same)
+        if old[i][1] is not None
+    }
 
 
 def _write_fit(conn: psycopg.Connection, version: int, fit: ContentFit) -> None:
@@ -309,10 +344,12 @@ def write(
     p: EmbeddingParams,
     metrics: dict | None = None,
     fit: ContentFit | int | None = None,
+    update_lists: bool = False,
 ) -> int:
     """Store the vectors as a new active model version, swapping tables atomically. ``fit``: the
     content projection that made them — new (stored with this version) or the version of a
-    stored one (a refresh reuses it)."""
+    stored one (a refresh reuses it). ``update_lists``: the active model's neighbour lists are
+    updated for what changed rather than recomputed (a refresh)."""
     with conn.transaction():
         conn.execute("DROP TABLE IF EXISTS ml.title_embedding_next")
         conn.execute(
@@ -339,7 +376,7 @@ def write(
             " WHERE version = %s",
             (content_fit, version),
         )
-        texts, points, neighbours = _points(emb)
+        texts, points, neighbours = _points(emb, conn if update_lists else None)
         buf = io.StringIO()
         t = emb.titles
         for i in range(len(t)):
@@ -455,7 +492,8 @@ def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
     fold-in: tokens the fit never saw, such as a new person's, add nothing until the next full
     training: their count is reported); the collaborative block is re-learnt (EASE is closed
     form) when the log changed since the model, else kept; the priors follow the new votes; the
-    points and lists are recomputed. Returns (version, what changed)."""
+    points are regrouped and the lists updated for the points that changed. Returns (version,
+    what changed)."""
     row = conn.execute(
         "SELECT version, params, trained_at, metrics FROM ml.embedding_model WHERE active"
     ).fetchone()
@@ -501,6 +539,6 @@ def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
         "titles_with_likes": int((collab.likes > 0).sum()),
         "clients": collab.clients if log_changed else base_metrics.get("clients", 0),
     }
-    version = write(conn, emb, p, changes, params["content_fit"])
+    version = write(conn, emb, p, changes, params["content_fit"], update_lists=True)
     log.info("embedding model %s refreshed from %s: %s", version, base, changes)
     return version, changes

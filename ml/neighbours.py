@@ -20,12 +20,15 @@ computed 75 % of the pairs (docs/benchmarks.md), so it is not used.
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+
+log = logging.getLogger(__name__)
 
 NEIGHBOURS = 100  # per listed point, itself first
 BLOCK = 512  # query rows per matrix product
@@ -36,6 +39,8 @@ CELL_SIZE = 500  # rows per k-means cell of the bound pass
 CANDIDATES = 8192  # columns per row in the bound pass, at least
 BOUND_MARGIN = 1e-5  # rounding of a similarity computed in another order, with room
 REDUCE_AT = 20_000_000  # entries held before they are reduced to each row's n best
+MIN_LIST = 60  # a refreshed list shorter than this is recomputed (recommend() needs 50 for k = 5)
+UPDATE_BLOCK = 4096  # kept lists merged per step of a refresh
 
 
 class Blocks:
@@ -294,8 +299,73 @@ def _leaders(count: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return first[label]
 
 
+def updated_lists(
+    unit: np.ndarray, previous: dict[int, np.ndarray], n: int = NEIGHBOURS
+) -> dict[int, np.ndarray]:
+    """The exact nearest-row lists of every row of ``unit``, reusing ``previous`` ones.
+
+    ``previous``: for the rows that were already there with this very vector, their list from
+    before as row indices, -1 for a point since gone or changed. Every other row is *added*.
+    A list that was the exact top m of the previous rows, once its gone members are dropped, is
+    the exact top m' of the rows that stayed; merged with the added rows at or above its last
+    similarity, its top m' is the exact top m' of all rows now. So one product, added rows x
+    every row, updates every list; a list shortened below MIN_LIST, and every added row, get a
+    full one. Serving stays exact with a shorter list (``recommend()`` scans when a list holds
+    too few points), only slower for large k."""
+    count = len(unit)
+    n = min(n, count)
+    fresh = np.ones(count, dtype=bool)
+    kept: dict[int, np.ndarray] = {}
+    for row, old in previous.items():
+        stayed = old[old >= 0]
+        if len(stayed) >= min(MIN_LIST, n) and stayed[0] == row:
+            kept[row] = stayed
+            fresh[row] = False
+    full = np.flatnonzero(fresh)
+    out = {int(r): lst for r, lst in zip(full, nearest(unit, n, rows=full), strict=True)}
+    if not kept:
+        return out
+    was = np.zeros(count, dtype=bool)
+    was[list(previous)] = True
+    added = np.flatnonzero(~was)  # (a kept list's member may itself get a full list: not new)
+    rows = np.fromiter(kept, dtype=np.int64, count=len(kept))
+    for start in range(0, len(rows), UPDATE_BLOCK):
+        out.update(_merged(unit, rows[start : start + UPDATE_BLOCK], kept, added))
+    log.info("neighbour lists: %s updated, %s computed in full", len(kept), len(full))
+    return out
+
+
+def _merged(unit, rows: np.ndarray, kept: dict[int, np.ndarray], added: np.ndarray) -> dict:
+    """For ``rows`` (kept): their stayed members merged with the added rows that reach their last
+    stayed similarity, cut to the stayed length; ties by row index, as in :func:`nearest`."""
+    lengths = np.array([len(kept[r]) for r in rows])
+    r = np.repeat(np.arange(len(rows)), lengths)
+    c = np.concatenate([kept[x] for x in rows])
+    s = np.einsum("ij,ij->i", unit[rows][r], unit[c])
+    s[c == rows[r]] = 2.0  # itself first
+    last = np.minimum.reduceat(s, np.r_[0, np.cumsum(lengths)[:-1]])
+    if len(added):
+        sims = unit[rows] @ unit[added].T
+        ar, ac = np.nonzero(sims >= last[:, None] - BOUND_MARGIN)
+        r = np.concatenate([r, ar])
+        c = np.concatenate([c, added[ac]])
+        s = np.concatenate([s, sims[ar, ac]])
+    order = np.lexsort((c, -s, r))
+    r, c = r[order], c[order]
+    first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]  # a member listed once
+    r, c = r[first], c[first]
+    rank = _rank_in_row(r)
+    keep = rank < lengths[r]
+    r, c = r[keep], c[keep]
+    bounds = np.r_[0, np.cumsum(lengths)]
+    return {int(rows[i]): c[bounds[i] : bounds[i + 1]] for i in range(len(rows))}
+
+
 def points_and_lists(
-    vectors: np.ndarray, n: int = NEIGHBOURS, priority: np.ndarray | None = None
+    vectors: np.ndarray,
+    n: int = NEIGHBOURS,
+    priority: np.ndarray | None = None,
+    previous: dict[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Group rows into points and list the nearest points of the points worth a list, exactly.
 
@@ -304,8 +374,13 @@ def points_and_lists(
     tie), share a point, represented by the group's first row (rows are in title_id order).
     Returns each row's point (a row index) and, for each listed point, its nearest points nearest
     first (row indices, itself first). Listed: every point when the pass over every pair (P² / 2
-    products) is within LIST_PAIRS; otherwise the LIST_PAIRS / P points whose best ``priority`` (the number of
-    votes) is highest. The caller stores every row of a point with the point's vector.
+    products) is within LIST_PAIRS; otherwise the LIST_PAIRS / P points whose best ``priority``
+    (the number of votes) is highest. The caller stores every row of a point with the point's
+    vector.
+
+    ``previous`` (a refresh): for rows that represented a point before with the vector they have
+    now, that point's list as row indices (-1: a point no longer there); the lists of the points
+    that are still there are updated rather than recomputed (:func:`updated_lists`).
     """
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     _, first, inverse = np.unique(unit, axis=0, return_index=True, return_inverse=True)
@@ -320,13 +395,28 @@ def points_and_lists(
         active = np.unique(point)
     else:
         raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
-    listed = None  # every point
     if len(active) ** 2 / 2 > LIST_PAIRS:
         best = np.full(len(active), -np.inf)
         weight = np.zeros(len(point)) if priority is None else np.asarray(priority, float)
         np.maximum.at(best, np.searchsorted(active, point), weight)
         listed = np.sort(np.argsort(-best, kind="stable")[: max(1, LIST_PAIRS // len(active))])
-    lists = nearest(unit[active], n, rows=listed)
-    if listed is None:
-        listed = np.arange(len(active))
-    return point, {int(active[i]): active[row] for i, row in zip(listed, lists, strict=True)}
+        lists = dict(zip(listed.tolist(), nearest(unit[active], n, rows=listed), strict=True))
+    elif previous:
+        lists = updated_lists(unit[active], _as_points(previous, active), n)
+    else:
+        lists = dict(enumerate(nearest(unit[active], n)))
+    return point, {int(active[i]): active[row] for i, row in lists.items()}
+
+
+def _as_points(previous: dict[int, np.ndarray], active: np.ndarray) -> dict[int, np.ndarray]:
+    """``previous`` in point indices: rows that still represent a point, members that still do
+    (-1 otherwise)."""
+    out = {}
+    for row, old in previous.items():
+        i = int(np.searchsorted(active, row))
+        if i < len(active) and active[i] == row:
+            at = np.searchsorted(active, old)
+            found = (old >= 0) & (at < len(active))
+            found[found] = active[at[found]] == old[found]
+            out[i] = np.where(found, at, -1)
+    return out

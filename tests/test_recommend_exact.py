@@ -302,3 +302,44 @@ def test_retraining_on_a_log_without_catalogue_films_gives_content_only(groups, 
     assert answers(groups, "tt0000005", False) == content_only
     seeds = [r[0] for r in groups.execute("SELECT tconst FROM catalog.title ORDER BY tconst")]
     assert [s for s in seeds if answers(groups, s, False) != answers(groups, s, True)] == []
+
+
+def near(rng: np.random.Generator, points: np.ndarray, count: int) -> np.ndarray:
+    """New unit rows close to some of ``points``: they enter their neighbours' lists."""
+    x = points[rng.integers(0, len(points), count)] + 0.05 * rng.normal(
+        size=(count, points.shape[1])
+    )
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_updated_lists_are_the_exact_lists_of_the_new_points(monkeypatch):
+    """A refresh: some points gone, some changed, some new. Each updated list is the exact top of
+    the new points (the full computation's first entries); shortened ones and new ones are full."""
+    monkeypatch.setattr(neighbours, "MIN_LIST", 25)
+    rng = np.random.default_rng(9)
+    before = catalogue_like(rng, count=1500)
+    old_lists = nearest(before, n=30)
+    gone = rng.random(len(before)) < 0.02
+    changed = ~gone & (rng.random(len(before)) < 0.02)
+    after = before.copy()
+    after[changed] = near(rng, before, int(changed.sum()))
+    added = near(rng, before, 40)
+    now = np.vstack([after[~gone], added])
+    row_now = np.where(gone, -1, np.cumsum(~gone) - 1)  # old row -> row now
+    row_now[changed] = -1  # a changed vector is a new point
+    previous = {int(row_now[i]): row_now[old_lists[i]] for i in np.flatnonzero(row_now >= 0)}
+    got = neighbours.updated_lists(now, previous, n=30)
+    full = nearest(now, n=30)
+    sims = now @ now.T
+    np.fill_diagonal(sims, 2.0)
+    assert sorted(got) == list(range(len(now)))
+    shortened = 0
+    for row, lst in got.items():
+        assert len(lst) >= 25 and lst[0] == row
+        assert np.allclose(sims[row, lst], sims[row, full[row, : len(lst)]], atol=1e-6)
+        shortened += len(lst) < 30
+    assert shortened > 0  # some lists lost a member and were kept, shorter
+    untouched = [r for r in previous if not np.isin(previous[r], -1).any()]
+    assert untouched and all(len(got[r]) == 30 for r in untouched)
+    new_rows = np.arange(len(after[~gone]), len(now))
+    assert any(np.isin(got[r], new_rows).any() for r in untouched)  # new points entered lists
