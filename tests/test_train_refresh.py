@@ -4,6 +4,8 @@ the log's model re-learnt, the track records recomputed."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -50,7 +52,10 @@ def test_a_refresh_without_change_serves_the_same_model(catalogue):
     assert fit == (str(version - 1), 1)  # the full training's projection, reused
 
 
-def test_new_titles_get_vectors_from_the_stored_projection(catalogue):
+def test_new_titles_get_vectors_from_the_stored_projection(catalogue, caplog, monkeypatch):
+    import ml.neighbours
+
+    monkeypatch.setattr(ml.neighbours, "MIN_LIST", 10)  # the hand-made catalogue has 42 points
     # new Action/Sci-Fi films by the director of the Sci-Fi family (films 5, 10, ...), with an
     # actor the fit never saw (in two films: a full training would keep him; here he adds nothing)
     for tconst in ("tt0000500", "tt0000501"):
@@ -66,8 +71,11 @@ def test_new_titles_get_vectors_from_the_stored_projection(catalogue):
             cast=["nm0000100", "nm9999999"],
         )
     refresh_analytics(catalogue)
-    _, changes = refresh(catalogue)
+    with caplog.at_level("INFO", logger="ml.neighbours"):
+        _, changes = refresh(catalogue)
     assert changes["new_titles"] == 2 and changes["tokens_unknown_to_the_fit"] == 1
+    # the lists of the points already there were updated, not recomputed
+    assert re.search(r"neighbour lists: [1-9]\d* updated", caplog.text)
     genres = catalogue.execute("SELECT genres FROM recommend('tt0000500', 3)").fetchall()
     assert all("Sci-Fi" in g[0] for g in genres)
     proposed_for = catalogue.execute(
