@@ -8,8 +8,8 @@ buffers count once) and of the CLI process, peak disk used on the data directory
 Then serving on the result: how the titles collapse into points, ``recommend`` on the 100
 most-voted seeds and on 1,000 random ones (first pass, then warm; per kind: answered from a list
 or by the exact scan, with the share of each and the slowest call), the Recommend page's filtered
-call on random movies, ``predict_rating``, and the app's callbacks. Results go to docs/benchmarks.md. A benchmark: CI
-never runs it (hours and tens of GB at full size).
+call on random movies, ``predict_rating``, and the app's callbacks. Results go to
+docs/benchmarks.md. A benchmark: CI never runs it (hours and tens of GB at full size).
 """
 
 from __future__ import annotations
