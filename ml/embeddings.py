@@ -377,6 +377,7 @@ def write(
             (content_fit, version),
         )
         texts, points, neighbours = _points(emb, conn if update_lists else None)
+        log.info("points and lists computed; writing")
         buf = io.StringIO()
         t = emb.titles
         for i in range(len(t)):
@@ -444,11 +445,14 @@ def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[i
     if len(titles) < 3:
         raise NotReady("fewer than 3 recommendable titles: run `netfloox import` first")
     counts = title_tokens(conn, titles, p)
+    log.info("tokens of %s titles loaded", len(titles))
     content, fit = content_vectors(counts, p)
     del counts
+    log.info("content vectors fitted")
     title_ids = titles["title_id"].to_numpy()
     collab = train_item_vectors(conn, title_ids, p.collab_dim, p.like_threshold, p.seed)
     emb = blend(titles, content, collab, p)
+    log.info("collaborative block learnt and blended")
     metrics = {"titles_with_likes": int((collab.likes > 0).sum()), "clients": collab.clients}
     version = write(conn, emb, p, metrics, fit)
     log.info("embedding model %s: %s titles, %s", version, len(titles), metrics)

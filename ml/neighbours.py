@@ -154,7 +154,7 @@ class _Found:
     def __init__(self, count: int, n: int, bound: np.ndarray):
         self.n, self.bound, self.lock = n, bound, threading.Lock()
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.pending = 0
+        self.pending = self.offered = 0
         self.best_c = np.full((count, n), -1, dtype=np.int32)
         self.best_s = np.full((count, n), -np.inf, dtype=np.float32)
 
@@ -162,6 +162,7 @@ class _Found:
         with self.lock:
             self.parts.append((r.astype(np.int32), c.astype(np.int32), s))
             self.pending += len(r)
+            self.offered += len(r)
             if self.pending > REDUCE_AT:
                 self._reduce()
 
@@ -242,6 +243,7 @@ def nearest(
     blocks = Blocks(points)
     bound = np.full(count, np.inf, dtype=np.float32)
     bound[rows] = row_bounds(points, n, rows)
+    log.info("lower bounds of %s rows computed", len(rows))
     found = _Found(count, n, bound)
 
     def from_(start: int) -> None:
@@ -249,6 +251,7 @@ def nearest(
 
     with ThreadPoolExecutor(WORKERS) as pool:  # numpy releases the GIL in these steps
         list(pool.map(from_, range(0, len(rows), block)))
+    log.info("lists of %s rows: %s entries offered", len(rows), found.offered)
     return found.lists()[rows]
 
 
@@ -401,6 +404,7 @@ def points_and_lists(
         active = np.unique(point)
     else:
         raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
+    log.info("%s rows grouped into %s points", len(point), len(active))
     if len(active) ** 2 / 2 > LIST_PAIRS:
         best = np.full(len(active), -np.inf)
         weight = np.zeros(len(point)) if priority is None else np.asarray(priority, float)

@@ -333,7 +333,7 @@ def main(
                 )
             )
         if not import_only:
-            steps.append(run_step("netfloox train", ["train"], url, data_dir, baseline, echo))
+            steps.append(run_step("netfloox train", ["-v", "train"], url, data_dir, baseline, echo))
         size = sizes(url)
         serve, notes = ([], []) if import_only else serving(url)
         app = [] if import_only else app_callbacks(url)
