@@ -43,12 +43,16 @@ FROM catalog.principal p JOIN catalog.category c USING (category_id)
 WHERE (c.name IN ('actor', 'actress') AND p.ordering <= 4) OR c.name = 'producer';
 
 -- Full track records (training films only): what scoring uses (copied to ml.person_effect).
+-- films_by_type: how many of them of each title type (api.track_records' type filter).
 CREATE VIEW ml.popularity_person_stats AS
-SELECT c.role, c.person_id, count(*)::integer AS n, sum(t.rating) AS total,
-       sum(t.log_votes) AS total_votes
-FROM ml.popularity_credit c JOIN ml.popularity_title t USING (title_id)
-WHERE NOT t.is_holdout
-GROUP BY c.role, c.person_id;
+SELECT role, person_id, sum(n)::integer AS n, sum(total) AS total,
+       sum(total_votes) AS total_votes, jsonb_object_agg(title_type, n) AS films_by_type
+FROM (SELECT c.role, c.person_id, t.title_type, count(*)::integer AS n, sum(t.rating) AS total,
+             sum(t.log_votes) AS total_votes
+      FROM ml.popularity_credit c JOIN ml.popularity_title t USING (title_id)
+      WHERE NOT t.is_holdout
+      GROUP BY c.role, c.person_id, t.title_type) typed
+GROUP BY role, person_id;
 
 CREATE MATERIALIZED VIEW ml.popularity_features AS
 WITH films AS MATERIALIZED (

@@ -313,7 +313,8 @@ WITH s AS (
     FROM ml.model m WHERE m.version = ml.active_model('rating'))
 SELECT e.role, e.person_id, e.n, e.total / e.n AS mean_rating,
        e.rating_effect,  -- (total + shrink * mu) / (n + shrink) - mu, stored (V107)
-       (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes AS audience_effect
+       (e.total_votes + s.shrink * s.mu_votes) / (e.n + s.shrink) - s.mu_votes AS audience_effect,
+       e.films_by_type  -- (V108)
 FROM s JOIN ml.person_effect e ON e.version = s.version;
 
 -- Switch the active model of its target (a retrain calls it; a rollback too).

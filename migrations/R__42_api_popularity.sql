@@ -135,33 +135,35 @@ $$;
 -- rating model: the smoothed effect on the rating (and on the audience, log10 votes) of the
 -- person's training titles (films, series, specials: every type but episodes), and how many
 -- titles it rests on (at least min_films). Named people only. With title_type, only people with
--- at least min_films rated titles of that type in the role (a production team planning a film
--- asks for film directors, not series directors); with name, only names containing it
--- (accents and case ignored).
+-- at least min_films of those titles of that type (a production team planning a film asks for
+-- film directors, not series directors; counted at training, ml.person_effect.films_by_type);
+-- with name, only names containing it (accents and case ignored).
+-- Dynamic SQL on purpose: planned with the actual values, the common call (at least 3 titles,
+-- k = 15) reads the strongest records in index order and stops at k; a rare floor (at least 40
+-- titles) lets the planner choose differently. A generic plan sorted every record of the role.
 CREATE OR REPLACE FUNCTION api.track_records(role text, k integer DEFAULT 10,
                                               min_films integer DEFAULT 3,
                                               title_type text DEFAULT NULL, name text DEFAULT NULL)
 RETURNS TABLE (nconst text, primary_name text, films integer, mean_rating double precision,
                rating_effect double precision, audience_effect double precision)
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    WITH ranked AS (  -- strongest first; OFFSET 0 keeps the type test below out of this scan,
-                      -- so that it runs on the strongest records only, until k pass
-        SELECT p.person_id, p.nconst, p.primary_name, r.n, r.mean_rating, r.rating_effect,
-               r.audience_effect
-        FROM ml.track_record r JOIN catalog.person p ON p.person_id = r.person_id
-        WHERE r.role = track_records.role AND r.n >= min_films AND NOT p.is_placeholder
-          AND (track_records.name IS NULL OR ml.unaccent_lower(p.primary_name)
-                   LIKE '%' || ml.unaccent_lower(track_records.name) || '%')
-        ORDER BY r.rating_effect DESC
-        OFFSET 0)
-    SELECT r.nconst, r.primary_name, r.n, r.mean_rating, r.rating_effect, r.audience_effect
-    FROM ranked r
-    WHERE track_records.title_type IS NULL OR (
-        SELECT count(*) FROM ml.popularity_credit c
-        JOIN catalog.title t USING (title_id)
-        JOIN catalog.title_type tt USING (title_type_id)
-        JOIN catalog.rating x USING (title_id)
-        WHERE c.person_id = r.person_id AND c.role = track_records.role
-          AND tt.name = track_records.title_type) >= min_films
-    LIMIT least(greatest(track_records.k, 0), 100)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    v integer := ml.active_model('rating');
+    shrink float8;
+    mu_votes float8;
+BEGIN
+    SELECT (m.params ->> 'smoothing_k')::float8, (m.params ->> 'mu_votes')::float8
+    INTO shrink, mu_votes FROM ml.model m WHERE m.version = v;
+    RETURN QUERY EXECUTE $q$
+        SELECT p.nconst, p.primary_name, e.n, e.total / e.n, e.rating_effect,
+               (e.total_votes + $7 * $8) / (e.n + $7) - $8
+        FROM ml.person_effect e JOIN catalog.person p ON p.person_id = e.person_id
+        WHERE e.version = $1 AND e.role = $2 AND e.n >= $3 AND NOT p.is_placeholder
+          AND ($4::text IS NULL OR coalesce((e.films_by_type ->> $4)::integer, 0) >= $3)
+          AND ($5::text IS NULL OR ml.unaccent_lower(p.primary_name)
+                   LIKE '%' || ml.unaccent_lower($5) || '%')
+        ORDER BY e.rating_effect DESC, e.person_id
+        LIMIT $6 $q$
+    USING v, role, min_films, title_type, name, least(greatest(k, 0), 100), shrink, mu_votes;
+END
 $$;

@@ -467,10 +467,11 @@ def store_track_records(conn: psycopg.Connection, version: int, records: str) ->
     lists and api.track_records reads in index order). Returns the rows stored."""
     return conn.execute(
         """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes,
-                                         rating_effect)
+                                         rating_effect, films_by_type)
            SELECT m.version, r.role, r.person_id, r.n, r.total, r.total_votes,
                   (r.total + (m.params ->> 'smoothing_k')::float8 * (m.params ->> 'mu')::float8)
-                  / (r.n + (m.params ->> 'smoothing_k')::float8) - (m.params ->> 'mu')::float8
+                  / (r.n + (m.params ->> 'smoothing_k')::float8) - (m.params ->> 'mu')::float8,
+                  r.films_by_type
            FROM """
         + records
         + " r, ml.model m WHERE m.version = %s",
