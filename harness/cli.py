@@ -132,8 +132,17 @@ def bench_import(rows: int, workdir: str | None) -> None:
 @click.option(
     "--train-only", is_flag=True, help="Train and serve on the database a --keep run left."
 )
+@click.option(
+    "--serve-only", is_flag=True, help="Only serve (latency, callbacks) on a --keep database."
+)
 def bench_full(
-    rows: int, workdir: str | None, keep: bool, title_types: str, import_only, train_only
+    rows: int,
+    workdir: str | None,
+    keep: bool,
+    title_types: str,
+    import_only: bool,
+    train_only: bool,
+    serve_only: bool,
 ) -> None:
     """Generate, import, train and serve at full size; wall time, memory and disk per step."""
     from harness.bench.full import main as run_bench
@@ -147,6 +156,7 @@ def bench_full(
         title_types=title_types,
         import_only=import_only,
         train_only=train_only,
+        serve_only=serve_only,
     )
 
 

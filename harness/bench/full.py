@@ -261,7 +261,8 @@ def check_disk(rows: int, folder: Path, data_dir: Path, echo) -> None:
 
 
 def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> str:
-    where = "a fresh database" if steps[0].name == "netfloox import" else "the kept database"
+    fresh = steps and steps[0].name == "netfloox import"
+    where = "a fresh database" if fresh else "the kept database"
     lines = [
         f"{rows:,} generated rows shaped like the real dump (harness/imdb_generator.py, its "
         f"TARGETS), through the CLI into {where} "
@@ -277,7 +278,10 @@ def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> st
             f"| {s.name} | {s.seconds / 60:.1f} min | {s.server_peak / GB:.1f} GB | "
             f"{s.client_peak / GB:.1f} GB | {s.disk_peak / GB:.1f} GB |"
         )
-    lines += ["", f"| database after the {steps[-1].name} | size |", "| --- | ---: |"]
+    if not steps:
+        lines = lines[:1]
+    after = steps[-1].name if steps else "last run"
+    lines += ["", f"| database after the {after} | size |", "| --- | ---: |"]
     lines += [f"| {k} | {v / GB:.2f} GB |" for k, v in size.items()]
     if serve:
         lines += ["", "| call | p50 ms | p99 ms |", "| --- | ---: | ---: |"]
@@ -297,9 +301,12 @@ def main(
     title_types: str = "all",
     import_only: bool = False,
     train_only: bool = False,
+    serve_only: bool = False,
 ) -> None:
     """``train_only``: train and serve on the database a previous ``--keep`` run left (the
-    import is the longest step; the training is what changes most often)."""
+    import is the longest step; the training is what changes most often); ``serve_only``: only
+    serve on it (after a migration that changed a query, say)."""
+    train_only = train_only or serve_only
     folder = Path(workdir) if workdir else config.home_dir() / "bench-full"
     folder.mkdir(parents=True, exist_ok=True)
     data_dir = config.pgdata_dir() if not config.external_database_url() else folder
@@ -332,7 +339,7 @@ def main(
                     echo,
                 )
             )
-        if not import_only:
+        if not import_only and not serve_only:
             steps.append(run_step("netfloox train", ["-v", "train"], url, data_dir, baseline, echo))
         size = sizes(url)
         serve, notes = ([], []) if import_only else serving(url)
@@ -345,8 +352,24 @@ def main(
         [render(rows, steps, size, serve, app), *notes, f"Title types imported: {title_types}."]
     )
     millions = f"{rows / 1e6:.0f} M" if rows >= 1e6 else f"{rows:,}"
-    what = "import only" if import_only else "training" if train_only else "run"
-    flag = " --import-only" if import_only else " --train-only" if train_only else ""
+    what = (
+        "import only"
+        if import_only
+        else "serving"
+        if serve_only
+        else "training"
+        if train_only
+        else "run"
+    )
+    flag = (
+        " --import-only"
+        if import_only
+        else " --serve-only"
+        if serve_only
+        else " --train-only"
+        if train_only
+        else ""
+    )
     reports.write_section(
         f"Full-size {what}, {millions} rows shaped like IMDb",
         f"netfloox bench full --rows {rows}{flag}",
