@@ -162,8 +162,9 @@ END
 $$;
 
 -- The candidate points of a query from several films: the union of their nearest-point lists;
--- NULL (an exact scan) when one of them has no list: at full size only the most-voted points
--- carry one (ml/neighbours.py), and the union without that film's neighbourhood would miss it.
+-- NULL (an exact scan) when one of them has no list: every point carries one up to LIST_PAIRS
+-- (ml/neighbours.py; about 775 k points), beyond it only the most-voted, and the union without
+-- that film's neighbourhood would miss it.
 CREATE OR REPLACE FUNCTION ml.neighbour_points(title_ids integer[]) RETURNS integer[]
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, public AS $$
     WITH lists AS (

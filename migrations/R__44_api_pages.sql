@@ -219,9 +219,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
 $$;
 
 -- films_like_work('nm0000229', 5): films like a person's work: recommend_for on their (at most
--- three) most-voted credited titles among those that carry a stored neighbour list (at full size
--- the most-voted points; a seed without one would send the whole call to the exact scan, about
--- 300 ms at full size, measured by bench full). Empty when none of their titles has a list.
+-- three) most-voted credited titles among those that carry a stored neighbour list (every point
+-- up to about 775 k points, ml/neighbours.py; beyond, a seed without one would send the whole
+-- call to the exact scan, about 300 ms at full size). Empty when none of their titles has a list.
 DROP FUNCTION IF EXISTS api.films_like_work(text, integer) CASCADE;
 CREATE OR REPLACE FUNCTION api.films_like_work(nconst text, k integer DEFAULT 5)
 RETURNS SETOF api.recommendation

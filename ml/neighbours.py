@@ -9,13 +9,15 @@ the distinct vectors are not found by a query with their own value at m = 16, ef
 of a vector's nearest vectors, computed here by blocked matrix products, makes ``recommend()``
 exact by construction and a lookup at query time (docs/recommender.md).
 
-Cost: a list costs one pass over every point, so listing all P points is O(P^2 d): about a minute
-for the sample's 45 k points, hours for the full dump's 442 k. Lists are therefore computed for
-at most LIST_PAIRS / P points, the most-voted first (the films people name): every point of a
-catalogue up to ~150 k points, the 56 k most-voted at full size. A seed without a list gets the
-same answer from an exact scan at query time (slower, never different). Pruning by clusters
-(spherical k-means with angular bounds) was tried and measured: on the sample's vectors it still
-computed 75 % of the pairs (docs/benchmarks.md), so it is not used.
+Cost: listing all P points is O(P^2 d). Two things make it affordable for every point of the
+full dump (about 425 k points from 666 k recommendable titles, IMDb-shaped): each pair is
+computed once for both its rows (symmetric blocks), and only the products at or above a per-row
+lower bound of the row's 100th similarity are kept and sorted. The bound is the row's 100th best
+among the members of the spherical k-means cells nearest its own (at least CANDIDATES columns):
+about 107 entries kept per row instead of thousands. Beyond LIST_PAIRS products (about 775 k
+points) the most-voted points get lists first, and a seed without one gets the same answer from
+an exact scan at query time (slower, never different). The cells only bound; they never prune a
+pair, so the lists stay exact (tests/test_recommend_exact.py).
 """
 
 from __future__ import annotations

@@ -90,8 +90,8 @@ def test_recommend_equals_the_exact_scan_for_every_seed(groups, filters):
 
 
 def test_only_the_most_voted_points_get_lists_beyond_the_budget(db, monkeypatch):
-    """At full size only LIST_PAIRS / P points get a list, the most-voted first; every other
-    seed is answered by the exact scan, and recommend_for with such a seed too."""
+    """Beyond LIST_PAIRS only the most-voted points get a list; every other seed is answered by
+    the exact scan, and recommend_for with such a seed too."""
     import ml.neighbours
 
     monkeypatch.setattr(ml.neighbours, "LIST_PAIRS", 40 * 153)
