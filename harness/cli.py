@@ -164,11 +164,19 @@ def bench_full(
 @click.option("--rows", type=int, default=20_000_000, show_default=True, help="Day 1's rows.")
 @click.option("--rate", type=float, default=0.01, show_default=True, help="Share changed.")
 @click.option("--workdir", default=None, help="Where to write the generated days.")
-def bench_refresh(rows: int, rate: float, workdir: str | None) -> None:
+@click.option(
+    "--on-full",
+    is_flag=True,
+    help="Day 2 on what `bench full --keep` left: refresh import, then train --refresh.",
+)
+def bench_refresh(rows: int, rate: float, workdir: str | None, on_full: bool) -> None:
     """The daily refresh against the rebuild, on a generated day and its next day."""
-    from harness.bench.refresh import main as run_bench
+    from harness.bench import refresh
 
-    run_bench(database_url(), rows, rate, workdir, echo=click.echo)
+    if on_full:
+        refresh.on_full(database_url(), rate, echo=click.echo)
+    else:
+        refresh.main(database_url(), rows, rate, workdir, echo=click.echo)
 
 
 @bench.command("recommend")

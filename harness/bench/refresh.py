@@ -7,6 +7,10 @@ again with ``netfloox import --full --force`` (the rebuild it replaces). Each st
 with its wall time and peaks (harness/bench/full.py); during each, a reader runs the queries a page
 runs (a title by id, the key figures, a title search) in a loop and the slowest answer is kept:
 how long a reader waited. Results go to docs/benchmarks.md; the database and files are deleted.
+
+``on_full`` (``--on-full``): the full-size day 2, on what ``bench full --keep`` left (its files,
+every title type, and its trained database ``netfloox_full``): the refresh import, then
+``netfloox train --refresh``, each with a reader. The database is kept; day 2's files deleted.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from psycopg.conninfo import make_conninfo
 from database import config
 from database.server import create_database
 from harness import reports
+from harness.bench.full import BENCH_DB as FULL_DB
 from harness.bench.full import GB, Step, run_step
 from harness.bench.imports import generate
 from harness.imdb_next_day import next_day
@@ -70,6 +75,54 @@ def read_during(step: Callable[[], Step], url: str) -> tuple[Step, Reader]:
         reader.stop()
 
 
+def line(step: Step, reader: Reader | None) -> str:
+    """A step's row: wall time, the slowest reader round during it, disk and server peaks."""
+    wait = f"{reader.slowest:.2f} s ({reader.rounds:,} rounds)" if reader else ""
+    return (
+        f"| {step.name} | **{step.seconds:,.0f} s** | {wait} | {step.disk_peak / GB:.1f} GB"
+        f" | {step.server_peak / GB:.1f} GB |"
+    )
+
+
+HEADER = (
+    "| step | wall time | slowest reader round during it | peak extra disk | server memory (PSS) |"
+    "\n| --- | ---: | ---: | ---: | ---: |"
+)
+
+
+def last_report(url: str) -> dict:
+    """The report of the last import that succeeded; it must have been a refresh."""
+    with psycopg.connect(url) as conn:
+        (report,) = conn.execute(
+            "SELECT report FROM ops.import_run WHERE status = 'succeeded'"
+            " ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+    assert report["mode"] == "refresh", report["mode"]
+    return report
+
+
+def applied(report: dict) -> tuple[str, str]:
+    """The refresh's changes per table (Markdown rows) and its main phases."""
+    changes = {t: c for t, c in report["changes"].items() if any(c.values())}
+    rows = "\n".join(
+        f"| {t} | {c['inserted']:,} | {c['updated']:,} | {c['deleted']:,} |"
+        for t, c in changes.items()
+    )
+    phases = ", ".join(
+        f"{k} {v:,.1f} s"
+        for k, v in report["phases"].items()
+        if k in ("stage", "build:keys and indexes", "apply changes", "refresh views")
+    )
+    return rows, phases
+
+
+def changed_text(changed: dict[str, int]) -> str:
+    return (
+        f"{changed['new titles']:,} new titles, {changed['removed titles']:,} removed,"
+        f" {changed['new people']:,} new people, {changed['removed people']:,} removed"
+    )
+
+
 def main(
     server_url: str,
     rows: int = 20_000_000,
@@ -101,11 +154,7 @@ def main(
             lambda: cli("day 2: netfloox import (refresh)", "--source", str(folder / "day2")),
             url,
         )
-        with psycopg.connect(url) as conn:
-            (report,) = conn.execute(
-                "SELECT report FROM ops.import_run WHERE status = 'succeeded'"
-                " ORDER BY run_id DESC LIMIT 1"
-            ).fetchone()
+        report = last_report(url)
         rebuild, rebuild_reader = read_during(
             lambda: cli(
                 "day 2 again: netfloox import --full (rebuild)",
@@ -120,32 +169,13 @@ def main(
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         shutil.rmtree(folder, ignore_errors=True)
-    assert report["mode"] == "refresh", report["mode"]
-    changes = {t: c for t, c in report["changes"].items() if any(c.values())}
-    change_rows = "\n".join(
-        f"| {t} | {c['inserted']:,} | {c['updated']:,} | {c['deleted']:,} |"
-        for t, c in changes.items()
-    )
-    phases = ", ".join(
-        f"{k} {v:,.1f} s"
-        for k, v in report["phases"].items()
-        if k in ("stage", "build:keys and indexes", "apply changes", "refresh views")
-    )
-
-    def line(step: Step, reader: Reader | None) -> str:
-        wait = f"{reader.slowest:.2f} s ({reader.rounds:,} rounds)" if reader else ""
-        return (
-            f"| {step.name} | **{step.seconds:,.0f} s** | {wait} | {step.disk_peak / GB:.1f} GB"
-            f" | {step.server_peak / GB:.1f} GB |"
-        )
+    change_rows, phases = applied(report)
 
     body = f"""{rows:,} generated rows (day 1), then its next day with {rate:.1%} of the titles
-changed ({changed["new titles"]:,} new titles, {changed["removed titles"]:,} removed,
-{changed["new people"]:,} new people, {changed["removed people"]:,} removed; ratings, principals,
+changed ({changed_text(changed)}; ratings, principals,
 runtimes and names changed: harness/imdb_next_day.py). Default title types.
 
-| step | wall time | slowest reader round during it | peak extra disk | server memory (PSS) |
-| --- | ---: | ---: | ---: | ---: |
+{HEADER}
 {line(first, None)}
 {line(refresh, refresh_reader)}
 {line(rebuild, rebuild_reader)}
@@ -158,6 +188,64 @@ The refresh's phases: {phases}. What it applied:
     reports.write_section(
         f"Daily refresh, {rows / 1e6:.0f} M generated rows",
         f"netfloox bench refresh --rows {rows} --rate {rate}",
+        body,
+    )
+    echo(body)
+    return body
+
+
+def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = print) -> str:
+    """Day 2 at full size on the database and files a ``bench full --keep`` run left."""
+    folder = config.home_dir() / "bench-full"
+    day2 = config.home_dir() / "bench-full-day2"
+    data_dir = config.pgdata_dir() if not config.external_database_url() else folder
+    url = make_conninfo(server_url, dbname=FULL_DB)
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (FULL_DB,)).fetchone():
+            raise RuntimeError(f"no database {FULL_DB}: run `bench full --keep` first")
+    start = time.perf_counter()
+    changed = next_day(folder, day2, rate=rate)
+    echo(f"day 2 generated in {time.perf_counter() - start:,.0f} s: {changed}")
+    try:
+        baseline = shutil.disk_usage(data_dir).used
+        args = ["import", "--source", str(day2), "--title-types", "all", "--no-disk-check"]
+        refresh, refresh_reader = read_during(
+            lambda: run_step(
+                "day 2: netfloox import (refresh)", args, url, data_dir, baseline, echo
+            ),
+            url,
+        )
+        report = last_report(url)
+        train, train_reader = read_during(
+            lambda: run_step(
+                "day 2: netfloox train --refresh",
+                ["-v", "train", "--refresh"],
+                url,
+                data_dir,
+                baseline,
+                echo,
+            ),
+            url,
+        )
+    finally:
+        shutil.rmtree(day2, ignore_errors=True)
+    change_rows, phases = applied(report)
+    body = f"""The files and the trained database a `netfloox bench full --keep` run left (every
+title type), then their next day with {rate:.1%} of the titles changed ({changed_text(changed)};
+ratings, principals, runtimes and names changed: harness/imdb_next_day.py).
+
+{HEADER}
+{line(refresh, refresh_reader)}
+{line(train, train_reader)}
+
+The refresh's phases: {phases}. What it applied:
+
+| table | inserted | updated | deleted |
+| --- | ---: | ---: | ---: |
+{change_rows}"""
+    reports.write_section(
+        "Daily refresh at full size, on the IMDb-shaped run",
+        f"netfloox bench full --keep, then netfloox bench refresh --on-full --rate {rate}",
         body,
     )
     echo(body)
