@@ -292,6 +292,15 @@ def render(rows: int, steps: list[Step], size: dict[str, int], serve, app) -> st
     return "\n".join(lines)
 
 
+def require_kept(server_url: str) -> None:
+    """The database a ``--keep`` run left, or a clear error."""
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        if not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)
+        ).fetchone():
+            raise RuntimeError(f"no database {BENCH_DB}: run `bench full --keep` first")
+
+
 def main(
     server_url: str,
     rows: int,
@@ -314,11 +323,7 @@ def main(
     steps = []
     if train_only:
         baseline = shutil.disk_usage(data_dir).used
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            if not admin.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)
-            ).fetchone():
-                raise RuntimeError(f"no database {BENCH_DB}: run `bench full --keep` first")
+        require_kept(server_url)
     else:
         check_disk(rows, folder, data_dir, echo)
         baseline = shutil.disk_usage(data_dir).used

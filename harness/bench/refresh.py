@@ -28,7 +28,7 @@ from database import config
 from database.server import create_database
 from harness import reports
 from harness.bench.full import BENCH_DB as FULL_DB
-from harness.bench.full import GB, Step, run_step
+from harness.bench.full import GB, Step, require_kept, run_step
 from harness.bench.imports import generate
 from harness.imdb_next_day import next_day
 
@@ -101,8 +101,8 @@ def last_report(url: str) -> dict:
     return report
 
 
-def applied(report: dict) -> tuple[str, str]:
-    """The refresh's changes per table (Markdown rows) and its main phases."""
+def applied(report: dict) -> str:
+    """The refresh's main phases and its changes per table (a Markdown table)."""
     changes = {t: c for t, c in report["changes"].items() if any(c.values())}
     rows = "\n".join(
         f"| {t} | {c['inserted']:,} | {c['updated']:,} | {c['deleted']:,} |"
@@ -113,7 +113,11 @@ def applied(report: dict) -> tuple[str, str]:
         for k, v in report["phases"].items()
         if k in ("stage", "build:keys and indexes", "apply changes", "refresh views")
     )
-    return rows, phases
+    return f"""The refresh's phases: {phases}. What it applied:
+
+| table | inserted | updated | deleted |
+| --- | ---: | ---: | ---: |
+{rows}"""
 
 
 def changed_text(changed: dict[str, int]) -> str:
@@ -169,8 +173,6 @@ def main(
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         shutil.rmtree(folder, ignore_errors=True)
-    change_rows, phases = applied(report)
-
     body = f"""{rows:,} generated rows (day 1), then its next day with {rate:.1%} of the titles
 changed ({changed_text(changed)}; ratings, principals,
 runtimes and names changed: harness/imdb_next_day.py). Default title types.
@@ -180,11 +182,7 @@ runtimes and names changed: harness/imdb_next_day.py). Default title types.
 {line(refresh, refresh_reader)}
 {line(rebuild, rebuild_reader)}
 
-The refresh's phases: {phases}. What it applied:
-
-| table | inserted | updated | deleted |
-| --- | ---: | ---: | ---: |
-{change_rows}"""
+{applied(report)}"""
     reports.write_section(
         f"Daily refresh, {rows / 1e6:.0f} M generated rows",
         f"netfloox bench refresh --rows {rows} --rate {rate}",
@@ -200,9 +198,7 @@ def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = p
     day2 = config.home_dir() / "bench-full-day2"
     data_dir = config.pgdata_dir() if not config.external_database_url() else folder
     url = make_conninfo(server_url, dbname=FULL_DB)
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (FULL_DB,)).fetchone():
-            raise RuntimeError(f"no database {FULL_DB}: run `bench full --keep` first")
+    require_kept(server_url)
     start = time.perf_counter()
     changed = next_day(folder, day2, rate=rate)
     echo(f"day 2 generated in {time.perf_counter() - start:,.0f} s: {changed}")
@@ -229,7 +225,6 @@ def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = p
         )
     finally:
         shutil.rmtree(day2, ignore_errors=True)
-    change_rows, phases = applied(report)
     body = f"""The files and the trained database a `netfloox bench full --keep` run left (every
 title type), then their next day with {rate:.1%} of the titles changed ({changed_text(changed)};
 ratings, principals, runtimes and names changed: harness/imdb_next_day.py).
@@ -238,11 +233,7 @@ ratings, principals, runtimes and names changed: harness/imdb_next_day.py).
 {line(refresh, refresh_reader)}
 {line(train, train_reader)}
 
-The refresh's phases: {phases}. What it applied:
-
-| table | inserted | updated | deleted |
-| --- | ---: | ---: | ---: |
-{change_rows}"""
+{applied(report)}"""
     reports.write_section(
         "Daily refresh at full size, on the IMDb-shaped run",
         f"netfloox bench full --keep, then netfloox bench refresh --on-full --rate {rate}",
