@@ -1,20 +1,28 @@
 """The SQL that turns the staging tables into a typed catalogue, in schema ``catalog_next``.
 
-Two steps, run by the importer in one transaction that ends with the swap:
-
 The staging tables are typed (migrations/V101__staging.sql): COPY already refused every bad value.
 
-1. ``build``: lookup tables, then each typed table from its staging table; primary keys right after
+1. lookup tables, then each typed table from its staging table, each created in the transaction
+   that fills it (with ``wal_level = minimal`` its rows then skip the WAL); primary keys right after
    each load (a duplicate key keeps the file's last line and rejects the others); placeholders for
    people and titles that other files reference but the basics files lack.
 2. ``finish``: the unique, foreign-key and secondary indexes declared on ``catalog`` (the one home
    of the DDL, cloned from its catalogue), then ANALYZE.
+
+Three transactions (``build``): the lookups, titles (and people) first; then the tables that
+depend only on those, in two lanes on two connections (both cores: at full size the principals
+alone take about as long as akas, crew, genres, ratings, episodes and known-for together); then
+the placeholders and the keys. ``catalog_next`` is scratch until the importer swaps it in: a run
+stopped half-way leaves it to the next run, which drops it first.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import psycopg
@@ -82,8 +90,11 @@ class BuildStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+Steps = list[tuple[str, Callable[["CatalogBuilder"], None]]]  # (name, unbound method)
+
+
 class CatalogBuilder:
-    """Builds ``catalog_next`` from staging in the caller's transaction."""
+    """Builds ``catalog_next`` from staging, committing as it goes (``build``)."""
 
     def __init__(
         self,
@@ -91,16 +102,23 @@ class CatalogBuilder:
         run_id: int,
         subset: Subset,
         timer,
-        present: set[str],
         validate_foreign_keys: bool = False,
+        url: str | None = None,
     ):
         self.validate_foreign_keys = validate_foreign_keys
         self.conn = conn
         self.run_id = run_id
         self.subset = subset
         self.timer = timer  # context manager factory: timer("phase")
-        self.present = present  # staging tables that received a file
+        self.url = url  # for a second connection (None: every step on ``conn``)
         self.stats = BuildStats()
+
+    def on(self, conn: psycopg.Connection) -> CatalogBuilder:
+        """The same build on another connection, with statistics of its own."""
+        other = copy.copy(self)
+        other.conn = conn
+        other.stats = BuildStats()
+        return other
 
     # ------------------------------------------------------------------ helpers
     def x(self, query: str, params=None) -> int:
@@ -111,6 +129,18 @@ class CatalogBuilder:
 
     def catalog_tables(self) -> list[str]:
         return catalog_tables(self.conn)
+
+    def create_tables(self, *tables: str) -> None:
+        """Empty tables shaped like their catalog twins, in the transaction that fills them.
+
+        Autovacuum stays off them until the swap (which turns it back on): between the build's
+        commit and the swap the views are prebuilt for minutes, and an autovacuum of a new table
+        then held the swap's locks off (measured at full size: 137 s, readers waiting), since
+        lock_views gives up each try before autovacuum would yield."""
+        for t in tables:
+            self.x(f"""CREATE TABLE catalog_next.{t} (LIKE catalog.{t} INCLUDING DEFAULTS
+                       INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING COMMENTS)
+                       WITH (autovacuum_enabled = false)""")
 
     def constraint_defs(self, kinds: str) -> list[tuple[str, str, str]]:
         """(table, name, definition) of catalog constraints of the given kinds (p, u, f)."""
@@ -176,8 +206,8 @@ class CatalogBuilder:
             self.x(query)
             return
         notes = [
-            f"INSERT INTO missing_{kind} SELECT DISTINCT i.{col} FROM ins i WHERE NOT EXISTS "
-            f"(SELECT 1 FROM catalog_next.{kind} t WHERE t.{kind}_id = i.{col})"
+            f"INSERT INTO staging.missing_{kind} SELECT DISTINCT i.{col} FROM ins i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM catalog_next.{kind} t WHERE t.{kind}_id = i.{col})"
             for col, kind in refs
         ]
         ctes = "".join(f", note_{n} AS ({note})" for n, note in enumerate(notes[:-1]))
@@ -196,19 +226,9 @@ class CatalogBuilder:
 
     # ------------------------------------------------------------------ steps
     def create_schema(self) -> None:
-        use_build_settings(self.conn)
         self.x("DROP SCHEMA IF EXISTS catalog_next CASCADE")
-        self.x("CREATE TEMP TABLE missing_title (id integer) ON COMMIT DROP")
-        self.x("CREATE TEMP TABLE missing_person (id integer) ON COMMIT DROP")
+        self.x("TRUNCATE staging.missing_title, staging.missing_person")
         self.x("CREATE SCHEMA catalog_next")
-        # Autovacuum stays off the new tables until the swap (which turns it back on): between the
-        # build's commit and the swap the views are prebuilt for minutes, and an autovacuum of a
-        # new table then held the swap's locks off (measured at full size: 137 s, readers
-        # waiting), since lock_views gives up each try before autovacuum would yield.
-        for t in self.catalog_tables():
-            self.x(f"""CREATE TABLE catalog_next.{t} (LIKE catalog.{t} INCLUDING DEFAULTS
-                       INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING COMMENTS)
-                       WITH (autovacuum_enabled = false)""")
 
     def lookups(self) -> None:
         """Small reference tables; ids stay the same across imports for names seen before."""
@@ -227,6 +247,7 @@ class CatalogBuilder:
             ),
         }
         for table, (key, names) in sources.items():
+            self.create_tables(table)
             self.x(f"""INSERT INTO catalog_next.{table} ({key}, name)
                        SELECT coalesce(o.{key},
                               (SELECT coalesce(max({key}), 0) FROM catalog.{table})
@@ -260,6 +281,7 @@ class CatalogBuilder:
                 " WHERE r.title_key = b.title_key AND r.num_votes >= %(min_votes)s)"
             )
             params["min_votes"] = self.subset.min_votes
+        self.create_tables("title")
 
         def insert() -> None:
             self.x(
@@ -290,10 +312,11 @@ class CatalogBuilder:
             return
         self.stats.placeholder_titles = self.x(
             f"""INSERT INTO catalog_next.title (title_id, tconst, is_placeholder)
-                SELECT DISTINCT id, {_imdb_id("'tt'", "id")}, true FROM missing_title"""
+                SELECT DISTINCT id, {_imdb_id("'tt'", "id")}, true FROM staging.missing_title"""
         )
 
     def title_genres(self) -> None:
+        self.create_tables("title_genre")
         self.x("""INSERT INTO catalog_next.title_genre (title_id, genre_id, position)
                    SELECT t.title_id, g.genre_id, x.pos
                    FROM staging.title_basics b
@@ -306,6 +329,8 @@ class CatalogBuilder:
         )
 
     def ratings(self) -> None:
+        self.create_tables("rating")
+
         def insert() -> None:
             self.insert(f"""INSERT INTO catalog_next.rating (title_id, average_rating, num_votes)
                        SELECT r.title_key, r.average_rating,
@@ -321,6 +346,8 @@ class CatalogBuilder:
         )
 
     def episodes(self) -> None:
+        self.create_tables("episode")
+
         def insert() -> None:
             self.insert(
                 f"""INSERT INTO catalog_next.episode (title_id, series_title_id,
@@ -342,6 +369,8 @@ class CatalogBuilder:
         )
 
     def akas(self) -> None:
+        self.create_tables("aka")
+
         def insert() -> None:
             self.insert(f"""INSERT INTO catalog_next.aka (title_id, ordering, title, region,
                            language, types, attributes, is_original_title)
@@ -359,6 +388,8 @@ class CatalogBuilder:
         )
 
     def principals(self) -> None:
+        self.create_tables("principal")
+
         def insert() -> None:
             self.insert(
                 f"""INSERT INTO catalog_next.principal (title_id, ordering, person_id,
@@ -385,6 +416,7 @@ class CatalogBuilder:
 
     def crew(self) -> None:
         for table, column in (("title_director", "directors"), ("title_writer", "writers")):
+            self.create_tables(table)
             self.insert(
                 f"""INSERT INTO catalog_next.{table} (title_id, person_id, position)
                        SELECT c.title_key, {_id("x.nconst")}, x.pos
@@ -408,6 +440,7 @@ class CatalogBuilder:
         where = "true"
         if self.subset.active:
             where = f"n.person_key IN ({self.REFERENCED_PEOPLE})"
+        self.create_tables("person")
 
         def insert() -> None:
             self.x(f"""INSERT INTO catalog_next.person (person_id, nconst, primary_name,
@@ -424,9 +457,9 @@ class CatalogBuilder:
             ),
         )
 
-    def people_links(self) -> None:
-        """Unnamed placeholder people, then professions and known-for titles."""
-        missing = "SELECT id FROM missing_person"
+    def placeholder_people(self) -> None:
+        """People that principals and crew reference but name.basics lacks, unnamed."""
+        missing = "SELECT id FROM staging.missing_person"
         if self.subset.active:
             missing = f"""SELECT r.person_id FROM ({self.REFERENCED_PEOPLE}) r
                           WHERE NOT EXISTS (SELECT 1 FROM catalog_next.person p
@@ -435,6 +468,10 @@ class CatalogBuilder:
             f"""INSERT INTO catalog_next.person (person_id, nconst, is_placeholder)
                 SELECT DISTINCT m.id, {_imdb_id("'nm'", "m.id")}, true FROM ({missing}) m(id)"""
         )
+
+    def professions(self) -> None:
+        """Each named person's professions (placeholders have none: no line of their own)."""
+        self.create_tables("person_profession")
         self.x("""INSERT INTO catalog_next.person_profession (person_id, profession_id, position)
                    SELECT n.person_key, f.profession_id, x.pos
                    FROM staging.name_basics n
@@ -447,6 +484,10 @@ class CatalogBuilder:
             "person_profession",
             lambda: self.dedup_list("person_profession", "#person_id, #profession_id"),
         )
+
+    def known_for(self) -> None:
+        """Each named person's known-for titles (placeholders have none)."""
+        self.create_tables("known_for")
         self.insert(f"""INSERT INTO catalog_next.known_for (person_id, title_id, position)
                    SELECT n.person_key, {_id("x.tconst")}, x.pos
                    FROM staging.name_basics n
@@ -466,6 +507,13 @@ class CatalogBuilder:
         so unless ``validate_foreign_keys`` they are added NOT VALID: enforced for every later
         write, without one full anti-join per key (17 % of the build at 10 M rows).
         tests/test_import.py validates them all after an import."""
+        built = {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog_next'"
+            )
+        }
+        self.create_tables(*(t for t in self.catalog_tables() if t not in built))  # no loader
         for table, name, definition in self.constraint_defs("uf"):
             definition = definition.replace("REFERENCES catalog.", "REFERENCES catalog_next.")
             if definition.startswith("FOREIGN KEY") and not self.validate_foreign_keys:
@@ -481,26 +529,78 @@ class CatalogBuilder:
             self.x(indexdef.replace(" ON catalog.", " ON catalog_next."))
         self.x("ANALYZE catalog_next.title, catalog_next.person, catalog_next.rating")
 
+    def run(self, steps: Steps) -> None:
+        """The steps in one transaction of this builder's connection, each timed."""
+        with self.conn.transaction():
+            use_build_settings(self.conn)
+            for name, step in steps:
+                with self.timer(f"build:{name}"):
+                    step(self)
+
+    def run_lanes(self, lanes: tuple[Steps, Steps]) -> None:
+        """The first lane here and the second on a connection of its own, at once (one core
+        each); on one connection one after the other without a URL. A lane that fails cancels
+        the other, and its error is the one raised."""
+        if self.url is None:
+            self.run(lanes[0] + lanes[1])
+            return
+        with psycopg.connect(self.url) as second, ThreadPoolExecutor(1) as pool:
+            other = self.on(second)
+            future = pool.submit(other.run, lanes[1])
+            future.add_done_callback(
+                lambda f: f.exception() is not None and self.conn.cancel_safe()
+            )
+            try:
+                self.run(lanes[0])
+            except BaseException:
+                if not future.done():
+                    second.cancel_safe()
+                wait([future])
+                error = future.exception()
+                if error is not None and not isinstance(error, psycopg.errors.QueryCanceled):
+                    raise error from None
+                raise
+            future.result()
+        self.stats.duplicate_list_entries += other.stats.duplicate_list_entries
+
     def build(self) -> BuildStats:
-        people_first = not self.subset.active  # see people()
-        steps = [
-            ("schema", self.create_schema),
-            ("lookups", self.lookups),
-            ("check", self.check_subset),
-            ("titles", self.titles),
-            ("genres", self.title_genres),
-            ("ratings", self.ratings),
-            ("episodes", self.episodes),
-            ("akas", self.akas),
-            *([("people", self.people)] if people_first else []),
-            ("principals", self.principals),
-            ("crew", self.crew),
-            *([] if people_first else [("people", self.people)]),
-            ("people links", self.people_links),
-            ("placeholder titles", self.placeholder_titles),
-            ("keys and indexes", self.finish),
+        """Lookups and titles; the other tables in two lanes; placeholders and keys. Unfiltered,
+        people load first (principals and crew note the unnamed ones); for a subset, after the
+        principals and crew, since only the people the kept titles reference are kept."""
+        unfiltered = not self.subset.active
+        people = [("people", CatalogBuilder.people)]
+        links = [
+            ("professions", CatalogBuilder.professions),
+            ("known for", CatalogBuilder.known_for),
         ]
-        for name, step in steps:
-            with self.timer(f"build:{name}"):
-                step()
+        self.run(
+            [
+                ("schema", CatalogBuilder.create_schema),
+                ("lookups", CatalogBuilder.lookups),
+                ("check", CatalogBuilder.check_subset),
+                ("titles", CatalogBuilder.titles),
+                *(people if unfiltered else []),
+            ]
+        )
+        self.run_lanes(
+            (
+                [("principals", CatalogBuilder.principals), *(links[:1] if unfiltered else [])],
+                [
+                    ("akas", CatalogBuilder.akas),
+                    ("crew", CatalogBuilder.crew),
+                    ("genres", CatalogBuilder.title_genres),
+                    ("ratings", CatalogBuilder.ratings),
+                    ("episodes", CatalogBuilder.episodes),
+                    *(links[1:] if unfiltered else []),
+                ],
+            )
+        )
+        self.run(
+            [
+                *([] if unfiltered else people + links),
+                ("placeholder people", CatalogBuilder.placeholder_people),
+                ("placeholder titles", CatalogBuilder.placeholder_titles),
+                ("keys and indexes", CatalogBuilder.finish),
+            ]
+        )
         return self.stats

@@ -321,23 +321,21 @@ class Importer:
     def build_next(self, conn: psycopg.Connection) -> None:
         """Build catalog_next and commit it (readers still use catalog), then empty the staged
         rows: at full size they weigh as much as the catalogue."""
-        with conn.transaction():
-            self.build(conn)
+        self.build(conn)
         _empty_staging(conn)
         conn.commit()
 
     def build(self, conn: psycopg.Connection) -> None:
-        """Build catalog_next from staging and count what each file stored, in the caller's
-        transaction."""
-        present = {spec.table for spec in FILES if self.report.files[spec.name].present}
+        """Build catalog_next from staging (committed as it goes: database/catalog_build.py)
+        and count what each file stored."""
         subset = Subset(self.options.title_types, self.options.min_votes)
         builder = CatalogBuilder(
             conn,
             self.report.run_id,
             subset,
             self.timer,
-            present,
             self.options.validate_foreign_keys,
+            url=self.url if config.import_workers() > 1 else None,
         )
         stats = builder.build()
         self.report.placeholder_titles = stats.placeholder_titles
