@@ -10,8 +10,8 @@ The staging tables are typed (migrations/V101__staging.sql): COPY already refuse
    of the DDL, cloned from its catalogue), then ANALYZE.
 
 Three transactions (``build``): the lookups, titles (and people) first; then the tables that
-depend only on those, in two lanes on two connections (both cores: at full size the principals
-alone take about as long as akas, crew, genres, ratings, episodes and known-for together); then
+depend only on those, in two lanes on two connections (both cores): principals, genres and
+professions; akas, crew, ratings, episodes and known-for (about equal: 20 M IMDb-shaped rows); then
 the placeholders and the keys. ``catalog_next`` is scratch until the importer swaps it in: a run
 stopped half-way leaves it to the next run, which drops it first.
 """
@@ -584,11 +584,14 @@ class CatalogBuilder:
         )
         self.run_lanes(
             (
-                [("principals", CatalogBuilder.principals), *(links[:1] if unfiltered else [])],
+                [
+                    ("principals", CatalogBuilder.principals),
+                    ("genres", CatalogBuilder.title_genres),
+                    *(links[:1] if unfiltered else []),
+                ],
                 [
                     ("akas", CatalogBuilder.akas),
                     ("crew", CatalogBuilder.crew),
-                    ("genres", CatalogBuilder.title_genres),
                     ("ratings", CatalogBuilder.ratings),
                     ("episodes", CatalogBuilder.episodes),
                     *(links[1:] if unfiltered else []),
