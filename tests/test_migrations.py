@@ -72,28 +72,30 @@ def test_a_changed_repeatable_reapplies_it_and_the_files_after_it_only(db, db_ur
     assert migrations.migrate(db_url) == []
 
 
-def test_a_versioned_file_that_drops_a_view_reapplies_every_repeatable(db, db_url, tmp_path):
+def _with_a_new_versioned_file(folder: Path, name: str, sql: str) -> list[str]:
+    """The project's migrations copied into ``folder`` with one more versioned file; returns the
+    names of the repeatable ones."""
     versioned, repeatable = migrations.discover()
     for m in versioned + repeatable:
-        (tmp_path / m.name).write_text(m.sql)
-    (tmp_path / "V999__drop_a_view.sql").write_text(
-        "DROP MATERIALIZED VIEW analytics.title_facts CASCADE;"
+        (folder / m.name).write_text(m.sql)
+    (folder / name).write_text(sql)
+    return [m.name for m in repeatable]
+
+
+def test_a_versioned_file_that_drops_a_view_reapplies_every_repeatable(db, db_url, tmp_path):
+    repeatable = _with_a_new_versioned_file(
+        tmp_path, "V999__drop_a_view.sql", "DROP MATERIALIZED VIEW analytics.title_facts CASCADE;"
     )
     search = _matview_oid(db, "analytics.title_search")
     db.commit()
-    assert migrations.migrate(db_url, tmp_path) == ["V999__drop_a_view.sql"] + [
-        m.name for m in repeatable
-    ]
+    assert migrations.migrate(db_url, tmp_path) == ["V999__drop_a_view.sql", *repeatable]
     assert db.execute("SELECT count(*) FROM analytics.title_facts").fetchone() == (0,)
     assert _matview_oid(db, "analytics.title_search") != search  # re-created
 
 
 def test_a_versioned_file_that_drops_no_view_reapplies_nothing(db, db_url, tmp_path):
-    versioned, repeatable = migrations.discover()
-    for m in versioned + repeatable:
-        (tmp_path / m.name).write_text(m.sql)
-    (tmp_path / "V999__an_index.sql").write_text(
-        "CREATE INDEX person_birth_year ON catalog.person (birth_year);"
+    _with_a_new_versioned_file(
+        tmp_path, "V999__an_index.sql", "CREATE INDEX birth_year ON catalog.person (birth_year);"
     )
     assert migrations.migrate(db_url, tmp_path) == ["V999__an_index.sql"]
 
