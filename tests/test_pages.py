@@ -82,6 +82,22 @@ def test_a_person_page_lists_the_filmography_by_role_and_the_track_record(pages)
     assert len(ids_of(page, "title-card")) == 5  # films like their work
 
 
+def test_films_like_their_work_start_from_their_known_for_titles(pages, db):
+    _, name, *_ = pages
+    best = "SELECT tconst FROM api.best_known('nm0000001', 3)"
+    # no known-for titles: their most-voted credits (Film 40 has the most votes of films 5..40)
+    assert db.execute(best).fetchall() == [("tt0000040",), ("tt0000035",), ("tt0000030",)]
+    assert "From their best-known: Film 40, Film 35, Film 30." in texts(name.layout("nm0000001"))
+    db.execute("INSERT INTO catalog.known_for (person_id, title_id, position) VALUES (1, 10, 1)")
+    db.commit()
+    assert db.execute(best).fetchall() == [("tt0000010",)]  # read by key, credits not read
+    page = name.layout(nconst="nm0000001")
+    assert "From their best-known: Film 10." in texts(page)
+    assert len(ids_of(page, "title-card")) == 5
+    films_like = "SELECT count(*) FROM api.films_like_work('nm0000001', 5)"
+    assert db.execute(films_like).fetchone() == (5,)
+
+
 def test_the_navbar_search_opens_films_people_and_ids(pages):
     *_, navsearch = pages
     found = navsearch.suggestions("amelie")

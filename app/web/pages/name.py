@@ -34,7 +34,7 @@ def person_page(nconst: str) -> list:
         html.H2(p["primary_name"], id="person-name"),
         html.P(" · ".join(x for x in (p["professions"], life) if x), className="lead"),
         track_record(nconst),
-        similar(nconst, films),
+        similar(nconst),
         filmography(films),
     ]
 
@@ -92,17 +92,19 @@ def track_record(nconst: str) -> html.Div | None:
     )
 
 
-def similar(nconst: str, films: list[dict]) -> html.Div | None:
-    """Films like their work: recommendations from their best-known titles that carry a stored
-    neighbour list (api.films_like_work)."""
+def similar(nconst: str) -> html.Div | None:
+    """Films like their work: recommendations from their best-known titles (their known-for
+    titles, or their most-voted credited ones) that carry a stored neighbour list."""
     try:
-        rows = db().fetch("SELECT * FROM api.films_like_work(%s, 5)", (nconst,))
+        seeds = db().fetch("SELECT * FROM api.best_known(%s, 3)", (nconst,))
+        if not seeds:
+            return None
+        rows = db().fetch("SELECT * FROM api.recommend_for(%s, 5)", ([s["tconst"] for s in seeds],))
     except UserError:
         return None
     if not rows:
         return None
-    known = sorted((r for r in films if r["num_votes"]), key=lambda r: -r["num_votes"])
-    names = list(dict.fromkeys(r["primary_title"] for r in known))[:3]
+    names = list(dict.fromkeys(s["primary_title"] for s in seeds))
     return html.Div(
         [
             html.H4("Films like their work", className="mt-3"),
