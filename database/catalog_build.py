@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -90,6 +91,10 @@ class BuildStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+class LaneStopped(Exception):
+    """The other lane of the build failed: this one stops before its next statement."""
+
+
 Steps = list[tuple[str, Callable[["CatalogBuilder"], None]]]  # (name, unbound method)
 
 
@@ -112,6 +117,7 @@ class CatalogBuilder:
         self.timer = timer  # context manager factory: timer("phase")
         self.url = url  # for a second connection (None: every step on ``conn``)
         self.stats = BuildStats()
+        self.stop: threading.Event | None = None  # set while two lanes run: one of them failed
 
     def on(self, conn: psycopg.Connection) -> CatalogBuilder:
         """The same build on another connection, with statistics of its own."""
@@ -122,6 +128,8 @@ class CatalogBuilder:
 
     # ------------------------------------------------------------------ helpers
     def x(self, query: str, params=None) -> int:
+        if self.stop is not None and self.stop.is_set():
+            raise LaneStopped("the other lane of the build failed")
         start = time.perf_counter()
         rowcount = self.conn.execute(query, params).rowcount
         log.info("%.2f s  %s", time.perf_counter() - start, " ".join(query.split())[:110])
@@ -539,28 +547,38 @@ class CatalogBuilder:
 
     def run_lanes(self, lanes: tuple[Steps, Steps]) -> None:
         """The first lane here and the second on a connection of its own, at once (one core
-        each); on one connection one after the other without a URL. A lane that fails cancels
-        the other, and its error is the one raised."""
+        each); on one connection one after the other without a URL. A lane that fails stops the
+        other — its running statement cancelled, and in case the cancel came between two
+        statements, its next one refused (``stop``) — so that the other lane commits nothing;
+        the failing lane's error is the one raised."""
         if self.url is None:
             self.run(lanes[0] + lanes[1])
             return
-        with psycopg.connect(self.url) as second, ThreadPoolExecutor(1) as pool:
-            other = self.on(second)
-            future = pool.submit(other.run, lanes[1])
-            future.add_done_callback(
-                lambda f: f.exception() is not None and self.conn.cancel_safe()
-            )
-            try:
-                self.run(lanes[0])
-            except BaseException:
-                if not future.done():
-                    second.cancel_safe()
-                wait([future])
-                error = future.exception()
-                if error is not None and not isinstance(error, psycopg.errors.QueryCanceled):
-                    raise error from None
-                raise
-            future.result()
+        self.stop = stop = threading.Event()
+
+        def halt(conn: psycopg.Connection) -> None:
+            stop.set()
+            conn.cancel_safe()
+
+        try:
+            with psycopg.connect(self.url) as second, ThreadPoolExecutor(1) as pool:
+                other = self.on(second)
+                future = pool.submit(other.run, lanes[1])
+                future.add_done_callback(lambda f: f.exception() is not None and halt(self.conn))
+                try:
+                    self.run(lanes[0])
+                except BaseException:
+                    if not future.done():
+                        halt(second)
+                    wait([future])
+                    error = future.exception()
+                    stopped = (psycopg.errors.QueryCanceled, LaneStopped)
+                    if error is not None and not isinstance(error, stopped):
+                        raise error from None
+                    raise
+                future.result()
+        finally:
+            self.stop = None
         self.stats.duplicate_list_entries += other.stats.duplicate_list_entries
 
     def build(self) -> BuildStats:
