@@ -375,6 +375,8 @@ def main(
         if train_only
         else ""
     )
+    if title_types != "all":
+        flag += f" --title-types {title_types}"
     reports.write_section(
         f"Full-size {what}, {millions} rows shaped like IMDb",
         f"netfloox bench full --rows {rows}{flag}",
