@@ -47,9 +47,9 @@ def use_build_settings(conn: psycopg.Connection) -> None:
         conn.execute(f"SET LOCAL {name} = '{value}'")
 
 
-def catalog_tables(conn: psycopg.Connection) -> list[str]:
+def catalog_tables(conn: psycopg.Connection, schema: str = "catalog") -> list[str]:
     rows = conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog' ORDER BY tablename"
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,)
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -134,9 +134,6 @@ class CatalogBuilder:
         rowcount = self.conn.execute(query, params).rowcount
         log.info("%.2f s  %s", time.perf_counter() - start, " ".join(query.split())[:110])
         return rowcount
-
-    def catalog_tables(self) -> list[str]:
-        return catalog_tables(self.conn)
 
     def create_tables(self, *tables: str) -> None:
         """Empty tables shaped like their catalog twins, in the transaction that fills them.
@@ -515,13 +512,8 @@ class CatalogBuilder:
         so unless ``validate_foreign_keys`` they are added NOT VALID: enforced for every later
         write, without one full anti-join per key (17 % of the build at 10 M rows).
         tests/test_import.py validates them all after an import."""
-        built = {
-            r[0]
-            for r in self.conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog_next'"
-            )
-        }
-        self.create_tables(*(t for t in self.catalog_tables() if t not in built))  # no loader
+        built = set(catalog_tables(self.conn, "catalog_next"))
+        self.create_tables(*(t for t in catalog_tables(self.conn) if t not in built))  # no loader
         for table, name, definition in self.constraint_defs("uf"):
             definition = definition.replace("REFERENCES catalog.", "REFERENCES catalog_next.")
             if definition.startswith("FOREIGN KEY") and not self.validate_foreign_keys:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from database.catalog_build import catalog_tables
+
 
 @dataclass
 class TableChanges:
@@ -37,12 +39,7 @@ class TableChanges:
 
 def parents_first(conn: psycopg.Connection) -> list[str]:
     """The catalogue's tables, each after every table its foreign keys reference."""
-    tables = [
-        r[0]
-        for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'catalog' ORDER BY tablename"
-        )
-    ]
+    tables = catalog_tables(conn)
     edges = conn.execute(
         """SELECT c.relname, p.relname FROM pg_constraint k
            JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
