@@ -159,17 +159,32 @@ def migrate() -> None:
     "refreshed with only what changed.",
 )
 @click.option(
+    "--every-line",
+    is_flag=True,
+    help="A refresh reads every line of the new files, even where the lines that changed since "
+    "the last import would do.",
+)
+@click.option(
     "--no-disk-check", is_flag=True, help="Import even when the free disk looks too small."
 )
 @click.pass_context
 def import_cmd(
-    ctx, source, title_types, min_votes, max_reject_rate, force, full, no_disk_check
+    ctx, source, title_types, min_votes, max_reject_rate, force, full, every_line, no_disk_check
 ) -> None:
     """Download (or read) the IMDb files and bring the catalogue to them atomically: a refresh
     (only what changed) when a catalogue is there, else a rebuild (`netfloox import ratings`
     loads the client rating log instead)."""
     if ctx.invoked_subcommand is None:
-        _import(source, title_types, min_votes, max_reject_rate, force, not no_disk_check, full)
+        _import(
+            source,
+            title_types,
+            min_votes,
+            max_reject_rate,
+            force,
+            not no_disk_check,
+            full,
+            every_line,
+        )
 
 
 @import_cmd.command("ratings")
@@ -246,6 +261,7 @@ def _import(
     force=False,
     check_disk=True,
     full=False,
+    every_line=False,
 ):
     from database.download import DownloadError
     from database.imdb_import import ImportFailed, ImportOptions, run_import
@@ -263,6 +279,7 @@ def _import(
         min_votes=min_votes,
         force=force,
         full=full,
+        every_line=every_line,
     )
     if max_reject_rate is not None:
         options.max_reject_rate = max_reject_rate

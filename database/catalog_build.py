@@ -91,6 +91,10 @@ class BuildStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+class NotIncremental(Exception):
+    """The changed lines cannot be applied on their own: the import reads every line instead."""
+
+
 class LaneStopped(Exception):
     """The other lane of the build failed: this one stops before its next statement."""
 
@@ -118,6 +122,7 @@ class CatalogBuilder:
         self.url = url  # for a second connection (None: every step on ``conn``)
         self.stats = BuildStats()
         self.stop: threading.Event | None = None  # set while two lanes run: one of them failed
+        self.changes_only = False  # staging holds the changed lines only (``build_changes``)
 
     def on(self, conn: psycopg.Connection) -> CatalogBuilder:
         """The same build on another connection, with statistics of its own."""
@@ -173,6 +178,8 @@ class CatalogBuilder:
 
     def dedup_file(self, staging: str, file_name: str, key: str, table: str, insert) -> None:
         """Duplicate keys in a file: the last line wins, the earlier ones are rejected."""
+        if self.changes_only:  # which line is last needs them all
+            raise NotIncremental(f"{file_name}: a key repeated among the changed lines")
         columns = [c.strip() for c in key.split(",")]
         same = " AND ".join(f"s.{c} = dup.{c}" for c in columns)
         self.x(f"""CREATE TEMP TABLE dup ON COMMIT DROP AS
@@ -210,9 +217,11 @@ class CatalogBuilder:
         if self.subset.active:
             self.x(query)
             return
+        live = " AND NOT EXISTS (SELECT 1 FROM catalog.{kind} t WHERE t.{kind}_id = i.{col})"
         notes = [
             f"INSERT INTO staging.missing_{kind} SELECT DISTINCT i.{col} FROM ins i "
             f"WHERE NOT EXISTS (SELECT 1 FROM catalog_next.{kind} t WHERE t.{kind}_id = i.{col})"
+            + (live.format(kind=kind, col=col) if self.changes_only else "")
             for col, kind in refs
         ]
         ctes = "".join(f", note_{n} AS ({note})" for n, note in enumerate(notes[:-1]))
@@ -572,6 +581,40 @@ class CatalogBuilder:
         finally:
             self.stop = None
         self.stats.duplicate_list_entries += other.stats.duplicate_list_entries
+
+    def build_changes(self) -> BuildStats:
+        """The rows of the changed lines alone (staging holds only them, every title type kept),
+        on this connection in one transaction: the same steps as ``build``, a reference counted
+        missing only if the live catalogue lacks it too, no keys or indexes beyond the primary
+        keys (database/catalog_delta.py applies these rows to the catalogue)."""
+        if self.subset.active:
+            raise NotIncremental("a subset of the titles is kept")
+        self.changes_only = True
+        self.run(
+            [
+                ("schema", CatalogBuilder.create_schema),
+                ("lookups", CatalogBuilder.lookups),
+                ("titles", CatalogBuilder.titles),
+                ("people", CatalogBuilder.people),
+                ("principals", CatalogBuilder.principals),
+                ("genres", CatalogBuilder.title_genres),
+                ("professions", CatalogBuilder.professions),
+                ("akas", CatalogBuilder.akas),
+                ("crew", CatalogBuilder.crew),
+                ("ratings", CatalogBuilder.ratings),
+                ("episodes", CatalogBuilder.episodes),
+                ("known for", CatalogBuilder.known_for),
+                ("placeholder people", CatalogBuilder.placeholder_people),
+                ("placeholder titles", CatalogBuilder.placeholder_titles),
+                ("analyze", CatalogBuilder.analyze_next),
+            ]
+        )
+        return self.stats
+
+    def analyze_next(self) -> None:
+        """Statistics for the planner: the apply joins these few rows to the big tables."""
+        for table in catalog_tables(self.conn, "catalog_next"):
+            self.x(f"ANALYZE catalog_next.{table}")
 
     def build(self) -> BuildStats:
         """Lookups and titles; the other tables in two lanes; placeholders and keys. Unfiltered,

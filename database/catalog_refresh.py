@@ -71,7 +71,9 @@ def _quoted(names: list[str], prefix: str = "") -> str:
     return ", ".join(f'{prefix}"{n}"' for n in names)
 
 
-def _upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
+def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
+    """catalog_next.<table>'s rows: those whose values differ updated in catalog, new ones
+    inserted."""
     key, other = _columns(conn, table)
     match = " AND ".join(f'n."{k}" = c."{k}"' for k in key)
     if other:
@@ -103,7 +105,7 @@ def apply_changes(conn: psycopg.Connection) -> dict[str, TableChanges]:
     order = parents_first(conn)
     changes = {t: TableChanges() for t in order}
     for table in order:
-        _upsert(conn, table, changes[table])
+        upsert(conn, table, changes[table])
     for table in reversed(order):
         _delete(conn, table, changes[table])
     return changes

@@ -27,6 +27,13 @@ def cache_dir() -> Path:
     return Path(value).expanduser().resolve() if value else home_dir() / "cache"
 
 
+def imports_dir() -> Path:
+    """Copies of the files each database's catalogue was built from (the next import compares
+    the new files with them: database/kept_files.py)."""
+    value = os.environ.get("NETFLOOX_IMPORTS_DIR")
+    return Path(value).expanduser().resolve() if value else home_dir() / "imports"
+
+
 # What `netfloox import` and `make run` keep by default: every title type but episodes (and video
 # games). A streaming service recommends and sells films and series, not single episodes; the 9 M
 # episodes are three quarters of the dump's titles and most of its credits, and neither the

@@ -27,19 +27,28 @@ from pathlib import Path
 import psycopg
 from tqdm import tqdm
 
-from database import config
+from database import config, kept_files
 from database.catalog_build import (
     BUILD_SETTINGS,
     CatalogBuilder,
+    NotIncremental,
     Subset,
     enable_autovacuum,
     use_build_settings,
 )
+from database.catalog_delta import apply_delta
 from database.catalog_refresh import apply_changes, refresh_views
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
+from database.file_diff import DuplicateKey, FileDiff, TooManyChanges, diff_file
 from database.imdb_files import FILES, ImdbFile
-from database.imdb_reader import ImportFileError, StagingCopier, prefetch, read_blocks
+from database.imdb_reader import (
+    ImportFileError,
+    StagingCopier,
+    check_header,
+    prefetch,
+    read_blocks,
+)
 from database.migrate import apply_repeatables, lock_views
 
 IMPORT_LOCK = 0x696D6462  # "imdb"
@@ -69,6 +78,7 @@ class ImportOptions:
     max_reject_rate: float = 0.001  # fail when a file rejects more than 0.1 % of its lines...
     max_rejects: int = 100  # ...and more than this many lines
     validate_foreign_keys: bool = False  # True: check every foreign key with a scan
+    every_line: bool = False  # a refresh reads every line even where the changed ones would do
 
 
 @dataclass
@@ -87,6 +97,8 @@ class ImportReport:
     run_id: int | None = None
     status: str = "running"
     mode: str = "rebuild"  # or "refresh": only the changes applied (database/catalog_refresh.py)
+    # a refresh from "changed lines" (database/catalog_delta.py) or from "every line"
+    scope: str = ""
     files: dict[str, FileReport] = field(default_factory=dict)
     changes: dict[str, dict[str, int]] = field(default_factory=dict)  # refresh: per table
     placeholder_titles: int = 0
@@ -103,7 +115,7 @@ class ImportReport:
             return f"Catalogue already built from these files ({self.source}): nothing to do."
         lines = [
             f"Import run {self.run_id} from {self.source}: {self.status} in {self.seconds:.1f} s"
-            f" ({self.mode})",
+            f" ({self.mode}{' from ' + self.scope if self.scope else ''})",
             f"{'file':<26}{'read':>12}{'stored':>12}{'rejected':>10}{'filtered':>12}{'rows/s':>11}",
         ]
         for name, f in self.files.items():
@@ -318,6 +330,126 @@ class Importer:
         ).fetchone()
         return bool(row and row[0] == self._options_json())
 
+    # ------------------------------------------------------------------ changed lines only
+    MAX_CHANGED_SHARE = 0.25  # beyond this share of a file's lines changed, read every line
+
+    def _not_incremental(self, admin: psycopg.Connection, paths: dict[str, Path | None]) -> str:
+        """Why the changed lines alone would not give the full import's catalogue ('' if they
+        would): the conditions of database/catalog_delta.py."""
+        if self.options.every_line:
+            return "--every-line"
+        if self.options.title_types or self.options.min_votes is not None:
+            return "a subset of the title types is kept"
+        previous = admin.execute(
+            """SELECT count(*) FROM ops.import_reject WHERE run_id =
+               (SELECT run_id FROM ops.catalog_source LIMIT 1)"""
+        ).fetchone()[0]
+        if previous:
+            return f"the catalogue's import rejected {previous:,} lines"
+        if any(p is None for p in paths.values()):
+            return "a file is missing"
+        return ""
+
+    def compare(self, paths: dict[str, Path], old: dict[str, Path]) -> dict[str, FileDiff]:
+        """Each new file against its kept previous version, two at a time."""
+
+        def one(spec: ImdbFile) -> FileDiff:
+            start = time.perf_counter()
+            key_fields = 2 if spec.name in ("title.akas.tsv.gz", "title.principals.tsv.gz") else 1
+            diff = diff_file(old[spec.name], paths[spec.name], key_fields, self.MAX_CHANGED_SHARE)
+            check_header(spec, diff.header)
+            self.report.phases[f"compare:{spec.name}"] = round(time.perf_counter() - start, 3)
+            return diff
+
+        order = sorted(FILES, key=lambda s: -paths[s.name].stat().st_size)
+        with self.timer("compare"), ThreadPoolExecutor(config.import_workers()) as pool:
+            return dict(zip([s.name for s in order], pool.map(one, order), strict=True))
+
+    def stage_changes(self, conn: psycopg.Connection, diffs: dict[str, FileDiff]) -> None:
+        """The changed lines into staging (checked by COPY as usual), the keys of the lines gone
+        into staging.removed_line; a rejected line stops here (the full read records it)."""
+        with self.timer("stage changes"), conn.transaction():
+            for spec in FILES:
+                diff = diffs[spec.name]
+                copier = StagingCopier(conn, spec)
+                copier.prepare()
+                for reject in copier.load_lines(diff.added):
+                    raise NotIncremental(f"{spec.name}, line {reject.line_no}: {reject.reason}")
+                with conn.cursor().copy(
+                    "COPY staging.removed_line (file_name, owner, ordering) FROM STDIN"
+                ) as copy:
+                    for key in _removed_keys(spec, diff.removed):
+                        copy.write_row((spec.name, *key))
+
+    def _previous_stored(self, admin: psycopg.Connection) -> dict[str, int]:
+        row = admin.execute(
+            """SELECT r.report FROM ops.import_run r
+               WHERE r.run_id = (SELECT run_id FROM ops.catalog_source LIMIT 1)"""
+        ).fetchone()
+        files = (row[0] or {}).get("files", {}) if row else {}
+        return {name: f.get("stored", 0) for name, f in files.items()}
+
+    def refresh_changes(
+        self,
+        admin: psycopg.Connection,
+        conn: psycopg.Connection,
+        paths: dict[str, Path | None],
+        digests: dict[str, str],
+    ) -> bool:
+        """The incremental import from the changed lines (database/catalog_delta.py); False,
+        with nothing changed, where it does not apply: the caller then reads every line."""
+        why = self._not_incremental(admin, paths)
+        old = None if why else kept_files.kept(admin)
+        if not why and old is None:
+            why = "no copy of the files the catalogue was built from"
+        if why:
+            self.echo(f"refreshing from every line: {why}")
+            return False
+        stored = self._previous_stored(admin)
+        try:
+            diffs = self.compare(paths, old)
+            self.stage_changes(conn, diffs)
+            self.echo(
+                "applying the changed lines: "
+                + ", ".join(f"{n} +{len(d.added):,}/-{len(d.removed):,}" for n, d in diffs.items())
+            )
+            with self.timer("build"):
+                builder = CatalogBuilder(conn, self.report.run_id, Subset(), self.timer)
+                stats = builder.build_changes()
+            with conn.transaction():
+                use_build_settings(conn)
+                with self.timer("apply changes"):
+                    changes, moved = apply_delta(conn)
+                self.report.scope = "changed lines"
+                self.report.changes = {t: asdict(c) for t, c in changes.items()}
+                self.report.duplicate_list_entries = stats.duplicate_list_entries
+                self.report.placeholder_titles = stats.placeholder_titles
+                self.report.placeholder_people = stats.placeholder_people
+                for spec in FILES:
+                    f, diff = self.report.files[spec.name], diffs[spec.name]
+                    f.present, f.read = True, diff.lines
+                    f.stored = (
+                        f.read
+                        if spec.name == "title.crew.tsv.gz"
+                        else (stored.get(spec.name, 0) + moved[spec.name])
+                    )
+                    f.filtered = f.read - f.stored
+                    f.seconds = self.report.phases.get(f"compare:{spec.name}", 0.0)
+                self._mark_finished(conn)
+                with self.timer("refresh views"):
+                    for name, took in refresh_views(conn).items():
+                        self.report.phases[f"refresh:{name}"] = took
+                self._succeed(conn, digests)
+            return True
+        except (NotIncremental, TooManyChanges, DuplicateKey) as exc:
+            conn.rollback()
+            _empty_staging(admin)
+            admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
+            self.report.files = {f.name: FileReport() for f in FILES}
+            self.report.changes = {}
+            self.echo(f"refreshing from every line: {exc}")
+            return False
+
     def build_next(self, conn: psycopg.Connection) -> None:
         """Build catalog_next and commit it (readers still use catalog), then empty the staged
         rows: at full size they weigh as much as the catalogue."""
@@ -373,14 +505,18 @@ class Importer:
             try:
                 refresh = not self.options.full and self._can_refresh(admin)
                 self.report.mode = "refresh" if refresh else "rebuild"
-                self.stage_all(paths)
                 with psycopg.connect(self.url) as conn:
-                    if refresh:
-                        self.echo("building the typed catalogue, applying what changed")
-                        self.build_and_apply(conn, digests)
-                    else:
-                        self.echo("building the typed catalogue and swapping it in")
-                        self.build_and_swap(conn, digests)
+                    if not (refresh and self.refresh_changes(admin, conn, paths, digests)):
+                        self.stage_all(paths)
+                        if refresh:
+                            self.report.scope = "every line"
+                            self.echo("building the typed catalogue, applying what changed")
+                            self.build_and_apply(conn, digests)
+                        else:
+                            self.echo("building the typed catalogue and swapping it in")
+                            self.build_and_swap(conn, digests)
+                with self.timer("keep files"):  # what the next import compares with
+                    kept_files.keep(admin, paths, digests)
             except BaseException as exc:
                 self.report.status = "failed"
                 admin.execute(
@@ -397,6 +533,17 @@ class Importer:
                 admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
                 admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
         return self.report
+
+
+def _removed_keys(spec: ImdbFile, lines: list[bytes]) -> Iterator[tuple[int, int | None]]:
+    """(owner id, ordering or None) of each line: the key of its rows in the catalogue."""
+    ordered = spec.name in ("title.akas.tsv.gz", "title.principals.tsv.gz")
+    for line in lines:
+        fields = line.split(b"\t", 2)
+        try:
+            yield int(fields[0][2:]), int(fields[1]) if ordered else None
+        except (ValueError, IndexError):
+            raise NotIncremental(f"{spec.name}: a removed line without a key") from None
 
 
 def _empty_staging(conn: psycopg.Connection) -> None:

@@ -56,7 +56,7 @@ class Reject:
     raw: bytes
 
 
-def _check_header(spec: ImdbFile, header: bytes) -> None:
+def check_header(spec: ImdbFile, header: bytes) -> None:
     got = tuple(header.rstrip(b"\r\n").decode("utf-8", "backslashreplace").split("\t"))
     if got != spec.header:
         raise ImportFileError(
@@ -74,7 +74,7 @@ def read_blocks(path: Path, spec: ImdbFile, block_bytes: int = BLOCK_BYTES) -> I
             header = f.readline()
             if not header:
                 raise ImportFileError(spec.name, "empty file (no header line)")
-            _check_header(spec, header)
+            check_header(spec, header)
             carry = b""
             while block := f.read(block_bytes):
                 data = carry + block
@@ -121,15 +121,16 @@ def _copy(cur: psycopg.Cursor, sql: str, data: bytes) -> None:
         copy.write(data)
 
 
-def _number_lines(first_line: int, lines: list[bytes]) -> bytes:
+def _number_lines(lines: list[tuple[int, bytes]]) -> bytes:
+    """COPY text of (line number, line) pairs: the number first, as staging's line_no."""
     out = []
-    for i, line in enumerate(lines):
+    for line_no, line in lines:
         if b"\r" in line or QUOTE in line:  # keep a stray CR as data: quote the fields holding it
             line = b"\t".join(
                 QUOTE + f.replace(QUOTE, QUOTE + QUOTE) + QUOTE if (b"\r" in f or QUOTE in f) else f
                 for f in line.split(b"\t")
             )
-        out.append(b"%d\t%s\n" % (first_line + i, line))
+        out.append(b"%d\t%s\n" % (line_no, line))
     return b"".join(out)
 
 
@@ -159,7 +160,12 @@ class StagingCopier:
             return []
         except psycopg.Error:
             lines = block.data.split(b"\n")[:-1]
-            return self._bisect(cur, block.first_line, lines)
+            return self._bisect(cur, list(enumerate(lines, block.first_line)))
+
+    def load_lines(self, lines: list[tuple[int, bytes]]) -> list[Reject]:
+        """Some lines of the file, each with its line number (an incremental import's changed
+        lines), in one COPY; the refused ones isolated as ``load`` does."""
+        return self._bisect(self.conn.cursor(), lines) if lines else []
 
     def reason(self, exc: psycopg.Error, line: bytes) -> str:
         """The server's refusal, named by the IMDb field at fault."""
@@ -178,15 +184,13 @@ class StagingCopier:
             return f"{field[column.group(1)]}: {message}"
         return message
 
-    def _bisect(self, cur: psycopg.Cursor, first: int, lines: list[bytes]) -> list[Reject]:
+    def _bisect(self, cur: psycopg.Cursor, lines: list[tuple[int, bytes]]) -> list[Reject]:
         try:
             with self.conn.transaction():
-                _copy(cur, self.copy_numbered, _number_lines(first, lines))
+                _copy(cur, self.copy_numbered, _number_lines(lines))
             return []
         except psycopg.Error as exc:
             if len(lines) == 1:
-                return [Reject(first, self.reason(exc, lines[0]), lines[0])]
+                return [Reject(lines[0][0], self.reason(exc, lines[0][1]), lines[0][1])]
         half = len(lines) // 2
-        return self._bisect(cur, first, lines[:half]) + self._bisect(
-            cur, first + half, lines[half:]
-        )
+        return self._bisect(cur, lines[:half]) + self._bisect(cur, lines[half:])

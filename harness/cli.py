@@ -165,18 +165,27 @@ def bench_full(
 @click.option("--rate", type=float, default=0.01, show_default=True, help="Share changed.")
 @click.option("--workdir", default=None, help="Where to write the generated days.")
 @click.option(
+    "--title-types",
+    default="all",
+    show_default=True,
+    help="The import's --title-types: 'all' refreshes from the changed lines, a subset from "
+    "every line.",
+)
+@click.option(
     "--on-full",
     is_flag=True,
     help="Day 2 on what `bench full --keep` left: refresh import, then train --refresh.",
 )
-def bench_refresh(rows: int, rate: float, workdir: str | None, on_full: bool) -> None:
+def bench_refresh(
+    rows: int, rate: float, workdir: str | None, title_types: str, on_full: bool
+) -> None:
     """The daily refresh against the rebuild, on a generated day and its next day."""
     from harness.bench import refresh
 
     if on_full:
         refresh.on_full(database_url(), rate, echo=click.echo)
     else:
-        refresh.main(database_url(), rows, rate, workdir, echo=click.echo)
+        refresh.main(database_url(), rows, rate, workdir, title_types, echo=click.echo)
 
 
 @bench.command("recommend")

@@ -40,6 +40,16 @@ def _docker_daemon_answers() -> bool:
         return False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def imports_dir(tmp_path_factory) -> Iterator[Path]:
+    """The copies of imported files (database/kept_files.py) in a temporary folder, for every
+    test and the processes they start, never in the project's own .netfloox."""
+    folder = tmp_path_factory.mktemp("imports")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NETFLOOX_IMPORTS_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """Admin URL of the test server (its maintenance database)."""

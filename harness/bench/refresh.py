@@ -15,6 +15,7 @@ every title type, and its trained database ``netfloox_full``): the refresh impor
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from database import config
+from database import config, kept_files
 from database.server import create_database
 from harness import reports
 from harness.bench.full import BENCH_DB as FULL_DB
@@ -111,9 +112,20 @@ def applied(report: dict) -> str:
     phases = ", ".join(
         f"{k} {v:,.1f} s"
         for k, v in report["phases"].items()
-        if k in ("stage", "build:keys and indexes", "apply changes", "refresh views")
+        if k
+        in (
+            "compare",
+            "stage",
+            "stage changes",
+            "build",
+            "build:keys and indexes",
+            "apply changes",
+            "refresh views",
+            "keep files",
+        )
     )
-    return f"""The refresh's phases: {phases}. What it applied:
+    return f"""The refresh (from {report.get("scope") or "every line"}), its phases: {phases}.
+What it applied:
 
 | table | inserted | updated | deleted |
 | --- | ---: | ---: | ---: |
@@ -132,6 +144,7 @@ def main(
     rows: int = 20_000_000,
     rate: float = 0.01,
     workdir: str | None = None,
+    title_types: str = "all",
     echo: Callable[[str], None] = print,
 ) -> str:
     folder = Path(workdir) if workdir else config.home_dir() / "bench-refresh"
@@ -149,9 +162,8 @@ def main(
         baseline = shutil.disk_usage(data_dir).used
 
         def cli(name: str, *args: str) -> Step:
-            return run_step(
-                name, ["import", *args, "--no-disk-check"], url, data_dir, baseline, echo
-            )
+            command = ["import", *args, "--title-types", title_types, "--no-disk-check"]
+            return run_step(name, command, url, data_dir, baseline, echo)
 
         first = cli("day 1: netfloox import (rebuild)", "--source", str(folder / "day1"))
         refresh, refresh_reader = read_during(
@@ -170,12 +182,15 @@ def main(
             url,
         )
     finally:
+        with contextlib.suppress(psycopg.Error), psycopg.connect(url) as conn:
+            kept_files.forget(conn)  # the copies of its files that the imports kept
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         shutil.rmtree(folder, ignore_errors=True)
+    kind = " (every one: the refresh reads the changed lines)" if title_types == "all" else ""
     body = f"""{rows:,} generated rows (day 1), then its next day with {rate:.1%} of the titles
 changed ({changed_text(changed)}; ratings, principals,
-runtimes and names changed: harness/imdb_next_day.py). Default title types.
+runtimes and names changed: harness/imdb_next_day.py). Title types: {title_types}{kind}.
 
 {HEADER}
 {line(first, None)}
@@ -185,7 +200,7 @@ runtimes and names changed: harness/imdb_next_day.py). Default title types.
 {applied(report)}"""
     reports.write_section(
         f"Daily refresh, {rows / 1e6:.0f} M generated rows",
-        f"netfloox bench refresh --rows {rows} --rate {rate}",
+        f"netfloox bench refresh --rows {rows} --rate {rate} --title-types {title_types}",
         body,
     )
     echo(body)
