@@ -26,7 +26,7 @@ from __future__ import annotations
 import psycopg
 
 from database.catalog_build import catalog_tables
-from database.catalog_refresh import TableChanges, parents_first, upsert
+from database.catalog_refresh import TableChanges, noted, parents_first, start_noting, upsert
 
 # table: (file whose lines make its rows, the columns that key a line: owner id[, ordering])
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -132,10 +132,12 @@ def _delete_gone(conn: psycopg.Connection, table: str, changes: TableChanges) ->
         )
     ]
     same = " AND ".join(f"n.{k} = c.{k}" for k in key)
-    changes.deleted += conn.execute(
+    changes.deleted += noted(
+        conn,
+        table,
         f"""DELETE FROM catalog.{table} c WHERE {_in_scope(table)}
-            AND NOT EXISTS (SELECT 1 FROM catalog_next.{table} n WHERE {same})"""
-    ).rowcount
+            AND NOT EXISTS (SELECT 1 FROM catalog_next.{table} n WHERE {same})""",
+    )
 
 
 def _referenced(kind: str, alias: str) -> str:
@@ -153,12 +155,14 @@ def _settle(conn: psycopg.Connection, kind: str, prefix: str, changes: TableChan
                      WHERE NOT c.is_placeholder AND {_in_scope(kind)}
                        AND NOT EXISTS (SELECT 1 FROM catalog_next.{kind} n
                                        WHERE n.{kind}_id = c.{kind}_id)""")
-    changes.deleted += conn.execute(
+    changes.deleted += noted(
+        conn,
+        kind,
         f"""DELETE FROM catalog.{kind} c
             WHERE c.{kind}_id IN (SELECT id FROM gone UNION SELECT * FROM candidate_{kind})
               AND (c.is_placeholder OR c.{kind}_id IN (SELECT id FROM gone))
-              AND NOT ({_referenced(kind, "c")})"""
-    ).rowcount
+              AND NOT ({_referenced(kind, "c")})""",
+    )
     columns = [
         r[0]
         for r in conn.execute(
@@ -170,13 +174,15 @@ def _settle(conn: psycopg.Connection, kind: str, prefix: str, changes: TableChan
     ]
     ident = "tconst" if kind == "title" else "nconst"
     number = f"c.{kind}_id"
-    changes.updated += conn.execute(
+    changes.updated += noted(
+        conn,
+        kind,
         f"""UPDATE catalog.{kind} c SET {", ".join(f"{col} = DEFAULT" for col in columns)},
                    is_placeholder = true,
                    {ident} = '{prefix}' || lpad({number}::text, greatest(7, length({number}::text)),
                                                 '0')
-            WHERE c.{kind}_id IN (SELECT id FROM gone)"""
-    ).rowcount
+            WHERE c.{kind}_id IN (SELECT id FROM gone)""",
+    )
     conn.execute("DROP TABLE gone")
 
 
@@ -200,6 +206,7 @@ def apply_delta(conn: psycopg.Connection) -> tuple[dict[str, TableChanges], dict
     """Apply catalog_next (the changed lines' rows) and staging.removed_line to the catalogue,
     in the caller's transaction. Returns the changes per table and, per file, by how many rows
     its stored count moved (for the import report; a crew line is always stored, unfiltered)."""
+    start_noting(conn)
     _scope(conn)
     _candidates(conn)
     built = set(catalog_tables(conn, "catalog_next"))

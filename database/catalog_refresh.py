@@ -71,37 +71,77 @@ def _quoted(names: list[str], prefix: str = "") -> str:
     return ", ".join(f'{prefix}"{n}"' for n in names)
 
 
+# The ids of the analytics rows a change can move (database/analytics_upkeep.py): every insert,
+# update and delete below notes those of its rows in the temporary table ``touched``.
+NOTED = ("title_id", "person_id")
+
+
+def start_noting(conn: psycopg.Connection) -> None:
+    conn.execute(
+        "CREATE TEMP TABLE touched (tab text, title_id integer, person_id integer) ON COMMIT DROP"
+    )
+
+
+def noted(conn: psycopg.Connection, table: str, dml: str) -> int:
+    """Run ``dml`` (an INSERT, UPDATE or DELETE of catalog.<table> aliased ``c``), noting the
+    title and person ids of the rows it wrote (an update: their new values); its row count."""
+    columns = {c for part in _columns(conn, table) for c in part}
+    if not columns & set(NOTED):  # a lookup table: no analytics row is keyed by it
+        return conn.execute(dml).rowcount
+    ids = ", ".join(f"c.{c}" if c in columns else "NULL::integer" for c in NOTED)
+    return conn.execute(
+        f"""WITH changed AS ({dml} RETURNING {ids}),
+                 noted AS (INSERT INTO touched SELECT '{table}', * FROM changed)
+            SELECT count(*) FROM changed"""
+    ).fetchone()[0]
+
+
 def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
     """catalog_next.<table>'s rows: those whose values differ updated in catalog, new ones
-    inserted."""
+    inserted (ids noted: ``noted``)."""
     key, other = _columns(conn, table)
     match = " AND ".join(f'n."{k}" = c."{k}"' for k in key)
+    differ = f"({_quoted(other, 'c.')}) IS DISTINCT FROM ({_quoted(other, 'n.')})"
     if other:
-        changes.updated = conn.execute(
+        moved = [c for c in NOTED if c in other]  # an update can change them: note the old too
+        if moved:
+            conn.execute(
+                f"""INSERT INTO touched SELECT '{table}', {
+                    ", ".join(f"c.{c}" if c in key + other else "NULL" for c in NOTED)
+                }
+                    FROM catalog.{table} c JOIN catalog_next.{table} n ON {match}
+                    WHERE {differ}"""
+            )
+        changes.updated = noted(
+            conn,
+            table,
             f"""UPDATE catalog.{table} c SET ({_quoted(other)}) = ROW({_quoted(other, "n.")})
-                FROM catalog_next.{table} n
-                WHERE {match} AND ({_quoted(other, "c.")}) IS DISTINCT FROM
-                                  ({_quoted(other, "n.")})"""
-        ).rowcount
+                FROM catalog_next.{table} n WHERE {match} AND {differ}""",
+        )
     every = key + other
-    changes.inserted = conn.execute(
-        f"""INSERT INTO catalog.{table} ({_quoted(every)})
+    changes.inserted = noted(
+        conn,
+        table,
+        f"""INSERT INTO catalog.{table} AS c ({_quoted(every)})
             SELECT {_quoted(every, "n.")} FROM catalog_next.{table} n
-            WHERE NOT EXISTS (SELECT 1 FROM catalog.{table} c WHERE {match})"""
-    ).rowcount
+            WHERE NOT EXISTS (SELECT 1 FROM catalog.{table} c WHERE {match})""",
+    )
 
 
 def _delete(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
     key, _ = _columns(conn, table)
     match = " AND ".join(f'n."{k}" = c."{k}"' for k in key)
-    changes.deleted = conn.execute(
+    changes.deleted = noted(
+        conn,
+        table,
         f"""DELETE FROM catalog.{table} c
-            WHERE NOT EXISTS (SELECT 1 FROM catalog_next.{table} n WHERE {match})"""
-    ).rowcount
+            WHERE NOT EXISTS (SELECT 1 FROM catalog_next.{table} n WHERE {match})""",
+    )
 
 
 def apply_changes(conn: psycopg.Connection) -> dict[str, TableChanges]:
     """Make every catalog table equal to its catalog_next twin, in the caller's transaction."""
+    start_noting(conn)
     order = parents_first(conn)
     changes = {t: TableChanges() for t in order}
     for table in order:

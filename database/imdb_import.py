@@ -28,6 +28,7 @@ import psycopg
 from tqdm import tqdm
 
 from database import config, kept_files
+from database.analytics_upkeep import keep_up
 from database.catalog_build import (
     BUILD_SETTINGS,
     CatalogBuilder,
@@ -317,10 +318,30 @@ class Importer:
                 changes = apply_changes(conn)
             self.report.changes = {t: asdict(c) for t, c in changes.items()}
             self._mark_finished(conn)
-            with self.timer("refresh views"):
-                for name, took in refresh_views(conn).items():
-                    self.report.phases[f"refresh:{name}"] = took
+            self._refresh_derived(conn)
             self._succeed(conn, digests)
+
+    def _keep_files(
+        self, admin: psycopg.Connection, paths: dict[str, Path | None], digests: dict[str, str]
+    ) -> None:
+        """A copy of the files just imported, for the next refresh to compare with; the import
+        has succeeded already: a copy that fails (a full disk) only costs the next refresh its
+        shortcut (it reads every line), and says so."""
+        with self.timer("keep files"):
+            try:
+                kept_files.keep(admin, paths, digests)
+            except OSError as exc:
+                kept_files.forget(admin)
+                self.echo(
+                    f"warning: no copy of the files kept ({exc}): the next refresh reads every line"
+                )
+
+    def _refresh_derived(self, conn: psycopg.Connection) -> None:
+        """After a refresh's changes: the analytics tables' rows of what changed, then the
+        materialized views over them (database/analytics_upkeep.py)."""
+        with self.timer("refresh views"):
+            for name, took in (keep_up(conn) | refresh_views(conn)).items():
+                self.report.phases[f"refresh:{name}"] = took
 
     def _can_refresh(self, admin: psycopg.Connection) -> bool:
         """A catalogue built by an import with the same options is there to refresh."""
@@ -436,9 +457,7 @@ class Importer:
                     f.filtered = f.read - f.stored
                     f.seconds = self.report.phases.get(f"compare:{spec.name}", 0.0)
                 self._mark_finished(conn)
-                with self.timer("refresh views"):
-                    for name, took in refresh_views(conn).items():
-                        self.report.phases[f"refresh:{name}"] = took
+                self._refresh_derived(conn)
                 self._succeed(conn, digests)
             return True
         except (NotIncremental, TooManyChanges, DuplicateKey) as exc:
@@ -515,8 +534,7 @@ class Importer:
                         else:
                             self.echo("building the typed catalogue and swapping it in")
                             self.build_and_swap(conn, digests)
-                with self.timer("keep files"):  # what the next import compares with
-                    kept_files.keep(admin, paths, digests)
+                self._keep_files(admin, paths, digests)
             except BaseException as exc:
                 self.report.status = "failed"
                 admin.execute(

@@ -208,7 +208,8 @@ def apply_repeatables(
 # catalogue. A versioned migration that drops one of them (CASCADE) leaves its file to re-apply.
 DERIVED_OBJECTS = """
 SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname IN ('analytics', 'ml', 'api') AND c.relkind IN ('v', 'm')
+WHERE (n.nspname IN ('analytics', 'ml', 'api') AND c.relkind IN ('v', 'm'))
+   OR (n.nspname = 'analytics' AND c.relkind = 'r')  -- tables of the repeatable files
 UNION ALL
 SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname IN ('analytics', 'ml', 'api')"""

@@ -172,12 +172,18 @@ def bench_full(
     "every line.",
 )
 @click.option(
+    "--no-rebuild",
+    is_flag=True,
+    help="Leave out the rebuild of day 2 that the refresh is compared with (at full size, most "
+    "of the run's time).",
+)
+@click.option(
     "--on-full",
     is_flag=True,
     help="Day 2 on what `bench full --keep` left: refresh import, then train --refresh.",
 )
 def bench_refresh(
-    rows: int, rate: float, workdir: str | None, title_types: str, on_full: bool
+    rows: int, rate: float, workdir: str | None, title_types: str, no_rebuild: bool, on_full: bool
 ) -> None:
     """The daily refresh against the rebuild, on a generated day and its next day."""
     from harness.bench import refresh
@@ -185,7 +191,9 @@ def bench_refresh(
     if on_full:
         refresh.on_full(database_url(), rate, echo=click.echo)
     else:
-        refresh.main(database_url(), rows, rate, workdir, title_types, echo=click.echo)
+        refresh.main(
+            database_url(), rows, rate, workdir, title_types, not no_rebuild, echo=click.echo
+        )
 
 
 @bench.command("recommend")

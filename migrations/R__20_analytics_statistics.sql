@@ -1,63 +1,31 @@
--- Materialized views for statistics: the Explore page of the app and BI tools read these (and
--- only these). Rebuilt after every import, on the new catalogue before its swap: this file only
+-- Tables and materialized views for statistics: the Explore page of the app and BI tools read
+-- these (and only these). Rebuilt after every import, on the new catalogue before its swap: this file only
 -- creates relations in analytics from catalog (database/derived_build.py). See docs/analytics.md.
 
-DROP MATERIALIZED VIEW IF EXISTS analytics.title_facts CASCADE;
-DROP MATERIALIZED VIEW IF EXISTS analytics.person_stats CASCADE;
+DROP TABLE IF EXISTS analytics.title_facts CASCADE;
+DROP TABLE IF EXISTS analytics.person_stats CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.key_figures CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.yearly_stats CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.rating_profile CASCADE;
 
--- One row per named title that is not an episode: the dimensions every chart filters on.
-CREATE MATERIALIZED VIEW analytics.title_facts AS
-WITH genres AS (
-    SELECT tg.title_id, array_agg(g.name ORDER BY tg.position) AS genres
-    FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
-    GROUP BY tg.title_id
-)
-SELECT t.title_id, t.tconst, t.primary_title, tt.name AS title_type, t.start_year,
-       t.runtime_minutes, t.is_adult, r.average_rating, r.num_votes,
-       coalesce(g.genres, '{}') AS genres
-FROM catalog.title t
-JOIN catalog.title_type tt USING (title_type_id)
-LEFT JOIN catalog.rating r USING (title_id)
-LEFT JOIN genres g USING (title_id)
-WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode';
+-- One row per named title that is not an episode: the dimensions every chart filters on. A table
+-- kept row by row by a refresh (R__15_analytics_rows.sql), as person_stats below.
+CREATE TABLE analytics.title_facts AS SELECT * FROM analytics.title_facts_rows(NULL);
 CREATE UNIQUE INDEX title_facts_pk ON analytics.title_facts (title_id);
 CREATE INDEX title_facts_type_year ON analytics.title_facts (title_type, start_year);
 CREATE INDEX title_facts_genres ON analytics.title_facts USING gin (genres);
+ANALYZE analytics.title_facts;
 
--- Track records of named people by role: films, rated films, mean rating, total votes; per
--- type, for the people with at least one rated title of that type.
-CREATE MATERIALIZED VIEW analytics.person_stats AS
-WITH credits AS (  -- an actor may be listed twice for one title: counted once
-    SELECT person_id, title_id, 'director' AS role FROM catalog.title_director
-    UNION ALL
-    SELECT person_id, title_id, 'writer' FROM catalog.title_writer
-    UNION ALL
-    SELECT DISTINCT p.person_id, p.title_id, 'actor'
-    FROM catalog.principal p JOIN catalog.category c USING (category_id)
-    WHERE c.name IN ('actor', 'actress')
-      AND EXISTS (SELECT 1 FROM analytics.title_facts f WHERE f.title_id = p.title_id)
-), per_type AS (  -- aggregate before looking names up: 10x fewer rows to join
-    SELECT c.role, c.person_id, f.title_type, count(*) AS titles,
-           count(f.average_rating) AS rated_titles,
-           round(avg(f.average_rating), 2) AS average_rating, sum(f.num_votes) AS votes,
-           min(f.start_year) AS first_year, max(f.start_year) AS last_year
-    FROM credits c JOIN analytics.title_facts f USING (title_id)
-    GROUP BY c.role, c.person_id, f.title_type
-    HAVING count(f.average_rating) > 0  -- the tables ask for rated films: at full size this
-                                        -- drops most rows (credits on unrated titles only)
-)
-SELECT s.role, p.person_id, p.nconst, p.primary_name, s.title_type, s.titles, s.rated_titles,
-       s.average_rating, s.votes, s.first_year, s.last_year
-FROM per_type s JOIN catalog.person p USING (person_id)
-WHERE NOT p.is_placeholder;
+-- Track records of named people by role (R__15_analytics_rows.sql).
+CREATE TABLE analytics.person_stats AS SELECT * FROM analytics.person_stats_rows(NULL);
 CREATE INDEX person_stats_role ON analytics.person_stats (role, title_type, titles DESC);
 -- The Explore page's best-rated people of one type: read in rating order, not all aggregated
 -- (at full size on the IMDb-shaped generator: 514 ms for both tables before).
 CREATE INDEX person_stats_role_rating
     ON analytics.person_stats (role, title_type, average_rating DESC);
+-- a refresh replaces the rows of the people whose credits or titles changed
+CREATE INDEX person_stats_person ON analytics.person_stats (person_id);
+ANALYZE analytics.person_stats;
 
 -- The headline numbers.
 CREATE MATERIALIZED VIEW analytics.key_figures AS

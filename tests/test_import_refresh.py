@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from database.analytics_upkeep import KEPT_BY_KEY
 from database.catalog_refresh import materialized_views, parents_first
 from database.imdb_import import ImportOptions, run_import
 from harness.imdb_generator import Generator
@@ -47,6 +48,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
     with psycopg.connect(url) as conn:
         tables = [f"catalog.{t}" for t in parents_first(conn)]
         views = [name for name, _ in materialized_views(conn)]
+        views += [f"analytics.{table}" for table, _, _ in KEPT_BY_KEY]
         return {name: table_rows(conn, name) for name in tables + views}
 
 

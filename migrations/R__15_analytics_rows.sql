@@ -1,0 +1,135 @@
+-- The rows of the four big analytics tables, per key: what R__20, R__21 and R__22 build the tables
+-- from (ids NULL: every row), and what a refresh re-computes for the titles and people that
+-- changed (database/analytics_upkeep.py: delete their rows, insert these). The tables are kept
+-- up to date row by row: a materialized view could only be recomputed whole (at 20 M rows, 162 of
+-- a refresh's 185 s).
+--
+-- Each function is one SELECT in SQL, STABLE: the planner inlines it, and a constant argument
+-- folds its `ids IS NULL OR ... = ANY (ids)` conditions away (NULL: the plans of a whole build,
+-- hash joins and aggregates) or into index lookups (an array: only those titles' or people's
+-- rows read). The bodies name analytics.title_facts, built by R__20 after this file.
+SET LOCAL check_function_bodies = off;
+
+-- One row per named title that is not an episode: the dimensions every chart filters on.
+CREATE OR REPLACE FUNCTION analytics.title_facts_rows(ids integer[])
+RETURNS TABLE (title_id integer, tconst text, primary_title text, title_type text,
+               start_year smallint, runtime_minutes integer, is_adult boolean,
+               average_rating numeric, num_votes integer, genres text[])
+LANGUAGE sql STABLE AS $$
+WITH genres AS (
+    SELECT tg.title_id, array_agg(g.name ORDER BY tg.position) AS genres
+    FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
+    WHERE ids IS NULL OR tg.title_id = ANY (ids)
+    GROUP BY tg.title_id
+)
+SELECT t.title_id, t.tconst, t.primary_title, tt.name, t.start_year, t.runtime_minutes,
+       t.is_adult, r.average_rating, r.num_votes, coalesce(g.genres, '{}')
+FROM catalog.title t
+JOIN catalog.title_type tt USING (title_type_id)
+LEFT JOIN catalog.rating r USING (title_id)
+LEFT JOIN genres g USING (title_id)
+WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode' AND (ids IS NULL OR t.title_id = ANY (ids))
+$$;
+
+-- Track records of named people by role: films, rated films, mean rating, total votes; per
+-- type, for the people with at least one rated title of that type.
+CREATE OR REPLACE FUNCTION analytics.person_stats_rows(ids integer[])
+RETURNS TABLE (role text, person_id integer, nconst text, primary_name text, title_type text,
+               titles bigint, rated_titles bigint, average_rating numeric, votes bigint,
+               first_year smallint, last_year smallint)
+LANGUAGE sql STABLE AS $$
+WITH credits AS (  -- an actor may be listed twice for one title: counted once
+    SELECT d.person_id, d.title_id, 'director' AS role FROM catalog.title_director d
+    WHERE ids IS NULL OR d.person_id = ANY (ids)
+    UNION ALL
+    SELECT w.person_id, w.title_id, 'writer' FROM catalog.title_writer w
+    WHERE ids IS NULL OR w.person_id = ANY (ids)
+    UNION ALL
+    SELECT DISTINCT p.person_id, p.title_id, 'actor'
+    FROM catalog.principal p JOIN catalog.category c USING (category_id)
+    WHERE c.name IN ('actor', 'actress') AND (ids IS NULL OR p.person_id = ANY (ids))
+      AND EXISTS (SELECT 1 FROM analytics.title_facts f WHERE f.title_id = p.title_id)
+), per_type AS (  -- aggregate before looking names up: 10x fewer rows to join
+    SELECT c.role, c.person_id, f.title_type, count(*) AS titles,
+           count(f.average_rating) AS rated_titles,
+           round(avg(f.average_rating), 2) AS average_rating, sum(f.num_votes) AS votes,
+           min(f.start_year) AS first_year, max(f.start_year) AS last_year
+    FROM credits c JOIN analytics.title_facts f USING (title_id)
+    GROUP BY c.role, c.person_id, f.title_type
+    HAVING count(f.average_rating) > 0  -- the tables ask for rated films: at full size this
+                                        -- drops most rows (credits on unrated titles only)
+)
+SELECT s.role, p.person_id, p.nconst, p.primary_name, s.title_type, s.titles, s.rated_titles,
+       s.average_rating, s.votes, s.first_year, s.last_year
+FROM per_type s JOIN catalog.person p USING (person_id)
+WHERE NOT p.is_placeholder
+$$;
+
+-- Search support: one row per searchable title with its normalised names (primary, original and
+-- alternative titles, trigram-indexed) and their exact-match keys.
+CREATE OR REPLACE FUNCTION analytics.title_search_rows(ids integer[])
+RETURNS TABLE (title_id integer, tconst text, primary_title text, original_title text,
+               title_type text, start_year smallint, num_votes integer, average_rating numeric,
+               search_text text, title_keys text[])
+LANGUAGE sql STABLE AS $$
+SELECT t.title_id, t.tconst, t.primary_title, t.original_title, tt.name, t.start_year,
+       coalesce(r.num_votes, 0), r.average_rating,
+       ml.unaccent_lower(concat_ws(' | ', t.primary_title,
+           nullif(t.original_title, t.primary_title), a.akas)),
+       array_remove(ARRAY[ml.title_key(t.primary_title), ml.title_key(t.original_title)]
+                    || coalesce(a.keys, '{}'), NULL)
+FROM catalog.title t
+JOIN catalog.title_type tt USING (title_type_id)
+LEFT JOIN catalog.rating r USING (title_id)
+LEFT JOIN LATERAL (
+    SELECT string_agg(DISTINCT x.title, ' | ') AS akas,
+           array_agg(DISTINCT ml.title_key(x.title)) AS keys
+    FROM catalog.aka x WHERE x.title_id = t.title_id AND x.title <> t.primary_title) a ON true
+WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode' AND (ids IS NULL OR t.title_id = ANY (ids))
+$$;
+
+-- The people search index: named people credited on at least one title (principal or crew), with
+-- their credits per role and the votes of the titles they are credited on (their audience), for
+-- ranking. People of name.basics with no credit in the catalogue are left out: at full size they
+-- are most of the 15 M, and a picker has nothing to say about them.
+CREATE OR REPLACE FUNCTION analytics.person_search_rows(ids integer[])
+RETURNS TABLE (person_id integer, nconst text, primary_name text, search_text text,
+               name_keys text[], credits bigint, directed bigint, written bigint, acted bigint,
+               produced bigint, votes bigint, professions text)
+LANGUAGE sql STABLE AS $$
+WITH credit AS (
+    SELECT p.person_id, p.title_id,
+           CASE c.name WHEN 'actress' THEN 'actor' WHEN 'self' THEN 'actor' ELSE c.name END AS role
+    FROM catalog.principal p JOIN catalog.category c USING (category_id)
+    WHERE ids IS NULL OR p.person_id = ANY (ids)
+    UNION ALL SELECT d.person_id, d.title_id, 'director' FROM catalog.title_director d
+    WHERE ids IS NULL OR d.person_id = ANY (ids)
+    UNION ALL SELECT w.person_id, w.title_id, 'writer' FROM catalog.title_writer w
+    WHERE ids IS NULL OR w.person_id = ANY (ids)
+), credits AS (
+    SELECT x.person_id, count(*) AS credits,
+           count(*) FILTER (WHERE x.role = 'director') AS directed,
+           count(*) FILTER (WHERE x.role = 'writer') AS written,
+           count(*) FILTER (WHERE x.role = 'actor') AS acted,
+           count(*) FILTER (WHERE x.role = 'producer') AS produced,
+           sum(coalesce(r.num_votes, 0)) AS votes
+    FROM credit x LEFT JOIN catalog.rating r USING (title_id)
+    GROUP BY x.person_id
+), professions AS (
+    SELECT pp.person_id, string_agg(f.name, ', ' ORDER BY pp.position) AS professions
+    FROM catalog.person_profession pp JOIN catalog.profession f USING (profession_id)
+    WHERE ids IS NULL OR pp.person_id = ANY (ids)
+    GROUP BY pp.person_id
+)
+SELECT p.person_id, p.nconst, p.primary_name, ml.unaccent_lower(p.primary_name),
+       ARRAY[k.name_key, regexp_replace(k.name_key, '^.* ', '')],
+       c.credits, c.directed, c.written, c.acted, c.produced, c.votes, f.professions
+FROM catalog.person p
+JOIN credits c USING (person_id)  -- people credited on a kept title: who a picker can mean
+CROSS JOIN LATERAL (SELECT ml.title_key(p.primary_name) AS name_key) k  -- computed once
+LEFT JOIN professions f USING (person_id)
+WHERE NOT p.is_placeholder AND (ids IS NULL OR p.person_id = ANY (ids))
+$$;
+
+-- back to checking the bodies of the files after this one
+RESET check_function_bodies;
