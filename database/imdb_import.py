@@ -423,6 +423,8 @@ class Importer:
         old = None if why else kept_files.kept(admin)
         if not why and old is None:
             why = "no copy of the files the catalogue was built from"
+        elif not why and set(old) != set(paths):
+            why = "not the same files as the catalogue's import"
         if why:
             self.echo(f"refreshing from every line: {why}")
             return False

@@ -278,3 +278,26 @@ def test_a_changed_line_repeating_a_key_refreshes_from_every_line(tmp_path, db_u
     assert report.files["title.ratings.tsv.gz"].rejected == 1
     imported(other_db_url, tmp_path / "day2")
     assert snapshot(db_url) == snapshot(other_db_url)
+
+
+def test_without_a_true_copy_of_the_last_files_a_refresh_reads_every_line(tmp_path, db_url):
+    """The changed lines are found against the kept copy of the last import's files: missing, or
+    altered since, the refresh reads every line instead, and says why."""
+    from database import kept_files
+
+    Generator(2_000, seed=5).write(tmp_path / "day1")
+    next_day(tmp_path / "day1", tmp_path / "day2", rate=0.05, seed=1)
+    imported(db_url, tmp_path / "day1")
+    with psycopg.connect(db_url) as conn:
+        copy = kept_files.folder(conn) / "title.ratings.tsv.gz"
+        data = bytearray(copy.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        copy.write_bytes(bytes(data))  # the manifest still names its digest
+    said: list[str] = []
+    report = run_import(db_url, str(tmp_path / "day2"), ImportOptions(), echo=said.append)
+    assert report.scope == "every line"
+    assert "refreshing from every line: no copy of the files the catalogue was built from" in said
+    with psycopg.connect(db_url) as conn:  # and the copy is the new files' now
+        assert kept_files.kept(conn) is not None
+        kept_files.forget(conn)
+        assert kept_files.kept(conn) is None
