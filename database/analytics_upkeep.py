@@ -9,8 +9,9 @@ same transaction, the rows of those titles and people are deleted and computed a
 * people: every person id a changed row holds, and the people credited on a title whose own row
   or rating changed (its type, year, rating or votes are in their track records and audience).
 
-Readers see the previous rows until the commit. The small summaries over them (key figures,
-yearly statistics, rating profiles) stay materialized views, refreshed whole after this.
+Then the one row of ``key_figures`` is updated in place. Readers see the previous rows until the
+commit, and are never blocked. The two small summaries over title_facts (yearly statistics,
+rating profiles) stay materialized views, refreshed whole and CONCURRENTLY after this.
 """
 
 from __future__ import annotations
@@ -60,4 +61,13 @@ def keep_up(conn: psycopg.Connection) -> dict[str, float]:
             (ids[kind],),
         )
         took[f"analytics.{table}"] = round(time.perf_counter() - start, 3)
+    start = time.perf_counter()
+    columns = [
+        r[0] for r in conn.execute("SELECT * FROM analytics.key_figures LIMIT 0").description
+    ]
+    conn.execute(
+        f"UPDATE analytics.key_figures SET ({', '.join(columns)}) ="
+        " (SELECT * FROM analytics.key_figures_row())"
+    )
+    took["analytics.key_figures"] = round(time.perf_counter() - start, 3)
     return took

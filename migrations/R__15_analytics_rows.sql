@@ -1,4 +1,4 @@
--- The rows of the four big analytics tables, per key: what R__20, R__21 and R__22 build the tables
+-- The rows of the four big analytics tables, per key (and the one row of key_figures): what R__20, R__21 and R__22 build the tables
 -- from (ids NULL: every row), and what a refresh re-computes for the titles and people that
 -- changed (database/analytics_upkeep.py: delete their rows, insert these). The tables are kept
 -- up to date row by row: a materialized view could only be recomputed whole (at 20 M rows, 162 of
@@ -129,6 +129,20 @@ JOIN credits c USING (person_id)  -- people credited on a kept title: who a pick
 CROSS JOIN LATERAL (SELECT ml.title_key(p.primary_name) AS name_key) k  -- computed once
 LEFT JOIN professions f USING (person_id)
 WHERE NOT p.is_placeholder AND (ids IS NULL OR p.person_id = ANY (ids))
+$$;
+
+-- The headline numbers (analytics.key_figures: one row).
+CREATE OR REPLACE FUNCTION analytics.key_figures_row()
+RETURNS TABLE (titles bigint, films bigint, people bigint, unnamed_people bigint,
+               rated_titles bigint, average_rating numeric, imported_at timestamptz)
+LANGUAGE sql STABLE AS $$
+SELECT (SELECT count(*) FROM catalog.title WHERE NOT is_placeholder),
+       (SELECT count(*) FROM analytics.title_facts WHERE title_type = 'movie'),
+       (SELECT count(*) FROM catalog.person WHERE NOT is_placeholder),
+       (SELECT count(*) FROM catalog.person WHERE is_placeholder),
+       (SELECT count(*) FROM catalog.rating),
+       (SELECT round(avg(average_rating), 2) FROM catalog.rating),
+       (SELECT max(finished_at) FROM ops.import_run WHERE status = 'succeeded')
 $$;
 
 -- back to checking the bodies of the files after this one

@@ -4,7 +4,7 @@
 
 DROP TABLE IF EXISTS analytics.title_facts CASCADE;
 DROP TABLE IF EXISTS analytics.person_stats CASCADE;
-DROP MATERIALIZED VIEW IF EXISTS analytics.key_figures CASCADE;
+DROP TABLE IF EXISTS analytics.key_figures CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.yearly_stats CASCADE;
 DROP MATERIALIZED VIEW IF EXISTS analytics.rating_profile CASCADE;
 
@@ -27,15 +27,9 @@ CREATE INDEX person_stats_role_rating
 CREATE INDEX person_stats_person ON analytics.person_stats (person_id);
 ANALYZE analytics.person_stats;
 
--- The headline numbers.
-CREATE MATERIALIZED VIEW analytics.key_figures AS
-SELECT (SELECT count(*) FROM catalog.title WHERE NOT is_placeholder) AS titles,
-       (SELECT count(*) FROM analytics.title_facts WHERE title_type = 'movie') AS films,
-       (SELECT count(*) FROM catalog.person WHERE NOT is_placeholder) AS people,
-       (SELECT count(*) FROM catalog.person WHERE is_placeholder) AS unnamed_people,
-       (SELECT count(*) FROM catalog.rating) AS rated_titles,
-       (SELECT round(avg(average_rating), 2) FROM catalog.rating) AS average_rating,
-       (SELECT max(finished_at) FROM ops.import_run WHERE status = 'succeeded') AS imported_at;
+-- The headline numbers: one row, a table that a refresh updates in place (readers keep reading
+-- it meanwhile; a materialized view's plain refresh held them until the commit).
+CREATE TABLE analytics.key_figures AS SELECT * FROM analytics.key_figures_row();
 
 -- The facts once per genre of the title, plus once under the pseudo-genre '(all)': the grain of
 -- the aggregates below, so that "all genres" and "one genre" are the same cheap lookup.
@@ -73,5 +67,6 @@ CROSS JOIN LATERAL (VALUES
 ) b(dimension, bucket)
 WHERE f.average_rating IS NOT NULL AND b.bucket IS NOT NULL
 GROUP BY b.dimension, f.title_type, f.start_year, f.genre, b.bucket;
-CREATE INDEX rating_profile_lookup
-    ON analytics.rating_profile (dimension, genre, title_type, start_year);
+-- unique: its grain, which lets a refresh recompute it CONCURRENTLY (readers keep reading)
+CREATE UNIQUE INDEX rating_profile_lookup
+    ON analytics.rating_profile (dimension, genre, title_type, start_year, bucket);

@@ -118,8 +118,8 @@ run_import(sys.argv[1], sys.argv[2], ImportOptions(force=True), echo=lambda _: N
         "LOCK TABLE catalog.category IN ACCESS EXCLUSIVE MODE",
         # the apply: its UPDATE of catalog.rating waits (ROW EXCLUSIVE against SHARE)
         "LOCK TABLE catalog.rating IN SHARE MODE",
-        # the views: catalog applied, the plain refresh of a summary view waits for a reader
-        "SELECT count(*) FROM analytics.key_figures",
+        # the analytics: catalog applied, the rows of what changed wait to be replaced
+        "LOCK TABLE analytics.title_facts IN SHARE MODE",
     ],
     ids=["building", "applying", "refreshing views"],
 )
@@ -301,3 +301,11 @@ def test_without_a_true_copy_of_the_last_files_a_refresh_reads_every_line(tmp_pa
         assert kept_files.kept(conn) is not None
         kept_files.forget(conn)
         assert kept_files.kept(conn) is None
+
+
+def test_every_analytics_view_a_refresh_recomputes_lets_readers_read(db):
+    """A refresh takes no lock that stops a reader: the analytics tables are updated row by row,
+    and each materialized view has a unique index, so it is refreshed CONCURRENTLY (a plain
+    refresh held key_figures from its refresh to the commit: 3.4 s at 20 M rows)."""
+    views = materialized_views(db)
+    assert views and all(unique for _, unique in views), views
