@@ -26,7 +26,14 @@ from __future__ import annotations
 import psycopg
 
 from database.catalog_build import catalog_tables
-from database.catalog_refresh import TableChanges, noted, parents_first, start_noting, upsert
+from database.catalog_refresh import (
+    TableChanges,
+    key_and_columns,
+    noted,
+    parents_first,
+    start_noting,
+    upsert,
+)
 
 # table: (file whose lines make its rows, the columns that key a line: owner id[, ordering])
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -122,15 +129,7 @@ def _candidates(conn: psycopg.Connection) -> None:
 
 def _delete_gone(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
     """Rows of changed or removed keys that no new line brings back."""
-    key = [
-        r[0]
-        for r in conn.execute(
-            """SELECT a.attname FROM pg_attribute a JOIN pg_index i
-           ON i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey)
-           WHERE a.attrelid = %s::regclass""",
-            (f"catalog.{table}",),
-        )
-    ]
+    key, _ = key_and_columns(conn, table)
     same = " AND ".join(f"n.{k} = c.{k}" for k in key)
     changes.deleted += noted(
         conn,
@@ -163,14 +162,9 @@ def _settle(conn: psycopg.Connection, kind: str, prefix: str, changes: TableChan
               AND (c.is_placeholder OR c.{kind}_id IN (SELECT id FROM gone))
               AND NOT ({_referenced(kind, "c")})""",
     )
+    key, other = key_and_columns(conn, kind)
     columns = [
-        r[0]
-        for r in conn.execute(
-            """SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0
-               AND NOT attisdropped AND attgenerated = '' ORDER BY attnum""",
-            (f"catalog.{kind}",),
-        )
-        if r[0] not in (f"{kind}_id", "tconst", "nconst", "is_placeholder")
+        c for c in key + other if c not in (f"{kind}_id", "tconst", "nconst", "is_placeholder")
     ]
     ident = "tconst" if kind == "title" else "nconst"
     number = f"c.{kind}_id"

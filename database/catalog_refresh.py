@@ -55,7 +55,7 @@ def parents_first(conn: psycopg.Connection) -> list[str]:
     return ordered
 
 
-def _columns(conn: psycopg.Connection, table: str) -> tuple[list[str], list[str]]:
+def key_and_columns(conn: psycopg.Connection, table: str) -> tuple[list[str], list[str]]:
     """(primary key columns, other stored columns) of catalog.<table>."""
     rows = conn.execute(
         """SELECT a.attname, a.attnum = ANY (i.indkey) FROM pg_attribute a
@@ -85,7 +85,7 @@ def start_noting(conn: psycopg.Connection) -> None:
 def noted(conn: psycopg.Connection, table: str, dml: str) -> int:
     """Run ``dml`` (an INSERT, UPDATE or DELETE of catalog.<table> aliased ``c``), noting the
     title and person ids of the rows it wrote (an update: their new values); its row count."""
-    columns = {c for part in _columns(conn, table) for c in part}
+    columns = {c for part in key_and_columns(conn, table) for c in part}
     if not columns & set(NOTED):  # a lookup table: no analytics row is keyed by it
         return conn.execute(dml).rowcount
     ids = ", ".join(f"c.{c}" if c in columns else "NULL::integer" for c in NOTED)
@@ -99,7 +99,7 @@ def noted(conn: psycopg.Connection, table: str, dml: str) -> int:
 def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
     """catalog_next.<table>'s rows: those whose values differ updated in catalog, new ones
     inserted (ids noted: ``noted``)."""
-    key, other = _columns(conn, table)
+    key, other = key_and_columns(conn, table)
     match = " AND ".join(f'n."{k}" = c."{k}"' for k in key)
     differ = f"({_quoted(other, 'c.')}) IS DISTINCT FROM ({_quoted(other, 'n.')})"
     if other:
@@ -129,7 +129,7 @@ def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
 
 
 def _delete(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
-    key, _ = _columns(conn, table)
+    key, _ = key_and_columns(conn, table)
     match = " AND ".join(f'n."{k}" = c."{k}"' for k in key)
     changes.deleted = noted(
         conn,
