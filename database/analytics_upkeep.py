@@ -1,17 +1,35 @@
 """The four big analytics tables, kept up to date row by row after a refresh of the catalogue.
 
 ``analytics.title_facts``, ``title_search``, ``person_stats`` and ``person_search`` are tables
-built from the functions of migrations/R__15_analytics_rows.sql. A refresh writes the ids of the
-catalogue rows it changed into ``touched`` (database/catalog_refresh.py: ``noted``); here, in the
-same transaction, the rows of those titles and people are deleted and computed again:
+built from the functions of migrations/R__15_analytics_rows.sql. A refresh notes the catalogue
+rows it inserted, updated or deleted in ``touched`` (database/catalog_refresh.py: ``noted``); here,
+in the same transaction, the rows they move are brought up to date.
 
-* titles: every title id a changed row holds;
-* people: every person id a changed row holds, and the people credited on a title whose own row
-  or rating changed (its type, year, rating or votes are in their track records and audience).
+Titles: the rows of every title a change reaches (``READS``) are deleted and computed again.
 
-Then the one row of ``key_figures`` is updated in place. Readers see the previous rows until the
-commit, and are never blocked. The two small summaries over title_facts (yearly statistics,
-rating profiles) stay materialized views, refreshed whole and CONCURRENTLY after this.
+People: a person's row sums over all their credits, and the people a day reaches are the most
+credited ones (a new episode credits its series' regulars), so re-computing them reads a large
+share of every credit. Only what cannot be added up is re-computed:
+
+* re-computed whole: a person whose own row (or, for person_search, professions) changed, who
+  lost or changed a credit, who is credited on a title whose facts went or changed type or year
+  (person_stats), or who gets a row they had not (a first credit, a first rated title of a type);
+* moved by difference, the others, from the temporary table ``credit`` (every credit row of the
+  titles a change reaches, and whether this refresh added it):
+  - a credit added (a new principal, director or writer row, or for person_stats a title whose
+    facts came, such as a placeholder made real): counts + 1, votes and the rating sum + the
+    title's, first and last year widened;
+  - a title whose rating moved, came or went (IMDb's commonest daily change: the votes of every
+    popular title): votes, rated titles and rating sum + the difference, on the credits that
+    were there before (person_search: the apply's note ``moved_rating``, episodes included;
+    person_stats: the old and new facts rows); a person_stats row left without a rated title
+    is deleted.
+
+``average_rating`` is ``round(rating_sum / rated_titles, 2)``, the division ``avg()`` makes: the
+rows equal a full build's, which the tests check. Then the one row of ``key_figures`` is updated
+in place. Readers see the previous rows until the commit, and are never blocked. The two small
+summaries over title_facts (yearly statistics, rating profiles) stay materialized views,
+refreshed whole and CONCURRENTLY after this.
 """
 
 from __future__ import annotations
@@ -20,47 +38,248 @@ import time
 
 import psycopg
 
-# (table, its key, kind of id), in build order: person_stats reads title_facts
-KEPT_BY_KEY = (
-    ("title_facts", "title_id", "title"),
-    ("title_search", "title_id", "title"),
-    ("person_stats", "person_id", "person"),
-    ("person_search", "person_id", "person"),
+# table: (its key, the catalogue tables whose changed rows' ids move its rows), in build order
+# (person_stats reads title_facts). Lookup names are not here: an id keeps its name.
+READS = {
+    "title_facts": ("title_id", ("title", "rating", "title_genre")),
+    "title_search": ("title_id", ("title", "rating", "aka")),
+    "person_stats": ("person_id", ("person",)),
+    "person_search": ("person_id", ("person", "person_profession")),
+}
+CREDIT_TABLES = ("principal", "title_director", "title_writer")
+
+# Every credit row of the titles a change reaches (a rating moved, facts re-computed, a credit
+# added), and whether this refresh added it: the temporary table ``credit``.
+CREDITS = """
+CREATE TEMP TABLE credit ON COMMIT DROP AS
+WITH added AS (
+    SELECT DISTINCT tab, title_id, person_id, coalesce(ordering, -1) AS ordering FROM touched
+    WHERE op = 'insert' AND tab IN ('principal', 'title_director', 'title_writer')
+), titles AS (
+    SELECT title_id FROM moved_rating UNION SELECT title_id FROM facts_before
+    UNION SELECT title_id FROM added
 )
-
-CHANGED_PEOPLE = """
-SELECT person_id FROM touched WHERE person_id IS NOT NULL
-UNION
-SELECT x.person_id
-FROM (SELECT DISTINCT title_id FROM touched WHERE tab IN ('title', 'rating')) t
+SELECT x.tab, x.category_id, x.person_id, t.title_id, a.tab IS NOT NULL AS added
+FROM titles t
 CROSS JOIN LATERAL (
-    SELECT p.person_id FROM catalog.principal p WHERE p.title_id = t.title_id
-    UNION ALL SELECT d.person_id FROM catalog.title_director d WHERE d.title_id = t.title_id
-    UNION ALL SELECT w.person_id FROM catalog.title_writer w WHERE w.title_id = t.title_id) x"""
+    SELECT 'principal' AS tab, p.category_id, p.person_id, p.ordering
+    FROM catalog.principal p WHERE p.title_id = t.title_id
+    UNION ALL SELECT 'title_director', NULL::smallint, d.person_id, -1
+    FROM catalog.title_director d WHERE d.title_id = t.title_id
+    UNION ALL SELECT 'title_writer', NULL::smallint, w.person_id, -1
+    FROM catalog.title_writer w WHERE w.title_id = t.title_id) x
+LEFT JOIN added a ON (a.tab, a.title_id, a.person_id, a.ordering)
+                     = (x.tab, t.title_id, x.person_id, x.ordering)"""
+
+# People whose credits were deleted or changed (an update notes the old and the new person)
+CREDIT_LOST = f"""
+SELECT person_id FROM touched
+WHERE tab IN {CREDIT_TABLES} AND op <> 'insert' AND person_id IS NOT NULL"""
+
+# person_stats' credits: each role once per title of title_facts (actors: actor or actress), a
+# title's actor counted as added only if no other of their actor rows on it was there before
+STATS_CREDITS = """
+SELECT c.person_id, c.title_id,
+       CASE c.tab WHEN 'title_director' THEN 'director' WHEN 'title_writer' THEN 'writer'
+                  ELSE 'actor' END AS role,
+       bool_and(c.added) AS added
+FROM credit c LEFT JOIN catalog.category k USING (category_id)
+WHERE c.tab <> 'principal' OR k.name IN ('actor', 'actress')
+GROUP BY 1, 2, 3"""
+
+# titles whose facts row went, or changed type or year (facts_before: the old rows; existed:
+# whether there was one): their credits' years and types move, which no sum follows
+RESTATED = """
+SELECT b.title_id FROM facts_before b LEFT JOIN analytics.title_facts f USING (title_id)
+WHERE b.existed
+  AND (f.title_id IS NULL
+       OR (b.title_type, b.start_year) IS DISTINCT FROM (f.title_type, f.start_year))"""
+
+# person_stats: what the credits add (``whole``: added, or on a title whose facts came) and what
+# the ratings that moved, came or went change, per role, person and type
+STATS_MOVES = f"""
+CREATE TEMP TABLE stats_move ON COMMIT DROP AS
+WITH c AS (
+    SELECT s.role, s.person_id, f.title_type, f.start_year, f.average_rating, f.num_votes,
+           s.added OR NOT coalesce(b.existed, true) AS whole,
+           b.average_rating AS old_rating, b.num_votes AS old_votes
+    FROM ({STATS_CREDITS}) s
+    JOIN analytics.title_facts f USING (title_id)
+    LEFT JOIN facts_before b USING (title_id)
+    WHERE NOT EXISTS (SELECT 1 FROM recomputed r WHERE r.person_id = s.person_id)
+      AND (s.added OR NOT coalesce(b.existed, true)
+           OR (b.existed  -- a title re-computed: its rating moved, came or went
+               AND (b.average_rating, b.num_votes)
+                   IS DISTINCT FROM (f.average_rating, f.num_votes)))
+)
+SELECT role, person_id, title_type,
+       count(*) FILTER (WHERE whole) AS titles,
+       sum((average_rating IS NOT NULL)::integer
+           - CASE WHEN whole THEN 0 ELSE (old_rating IS NOT NULL)::integer END) AS rated_titles,
+       sum(coalesce(average_rating, 0)
+           - CASE WHEN whole THEN 0 ELSE coalesce(old_rating, 0) END) AS rating_sum,
+       sum(coalesce(num_votes, 0)
+           - CASE WHEN whole THEN 0 ELSE coalesce(old_votes, 0) END) AS votes,
+       min(start_year) FILTER (WHERE whole) AS first_year,
+       max(start_year) FILTER (WHERE whole) AS last_year
+FROM c GROUP BY role, person_id, title_type"""
+
+MOVE_PERSON_STATS = """
+UPDATE analytics.person_stats s
+SET titles = s.titles + d.titles, rated_titles = s.rated_titles + d.rated_titles,
+    rating_sum = s.rating_sum + d.rating_sum, votes = s.votes + d.votes,
+    average_rating = round((s.rating_sum + d.rating_sum)
+                           / nullif(s.rated_titles + d.rated_titles, 0), 2),
+    first_year = least(s.first_year, d.first_year), last_year = greatest(s.last_year, d.last_year)
+FROM stats_move d
+WHERE s.role = d.role AND s.person_id = d.person_id AND s.title_type = d.title_type"""
+
+# a row whose last rated title lost its rating: gone (the rows are of rated titles)
+DROP_UNRATED_STATS = """
+DELETE FROM analytics.person_stats s USING stats_move d
+WHERE s.role = d.role AND s.person_id = d.person_id AND s.title_type = d.title_type
+  AND s.rated_titles = 0"""
+
+# a person with rated titles added to a role and type they have no row for: re-computed (the
+# row counts their unrated titles too, which no row kept)
+STATS_UNKEPT = """
+SELECT DISTINCT d.person_id FROM stats_move d
+WHERE d.rated_titles > 0 AND NOT EXISTS (
+    SELECT 1 FROM analytics.person_stats s
+    WHERE (s.role, s.person_id, s.title_type) = (d.role, d.person_id, d.title_type))"""
+
+# person_search: every credit row counts; its role as R__15_analytics_rows.sql names it
+SEARCH_MOVES = """
+CREATE TEMP TABLE search_move ON COMMIT DROP AS
+SELECT c.person_id, count(*) FILTER (WHERE c.added) AS credits,
+       count(*) FILTER (WHERE c.added AND (c.tab = 'title_director' OR k.name = 'director'))
+           AS directed,
+       count(*) FILTER (WHERE c.added AND (c.tab = 'title_writer' OR k.name = 'writer'))
+           AS written,
+       count(*) FILTER (WHERE c.added AND k.name IN ('actor', 'actress', 'self')) AS acted,
+       count(*) FILTER (WHERE c.added AND k.name = 'producer') AS produced,
+       coalesce(sum(CASE WHEN c.added THEN coalesce(r.num_votes, 0) ELSE m.num_votes END), 0)
+           AS votes
+FROM credit c
+LEFT JOIN catalog.category k USING (category_id)
+LEFT JOIN catalog.rating r USING (title_id)
+LEFT JOIN moved_rating m USING (title_id)
+WHERE (c.added OR m.title_id IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM recomputed x WHERE x.person_id = c.person_id)
+GROUP BY c.person_id"""
+
+MOVE_PERSON_SEARCH = """
+UPDATE analytics.person_search s
+SET credits = s.credits + d.credits, directed = s.directed + d.directed,
+    written = s.written + d.written, acted = s.acted + d.acted,
+    produced = s.produced + d.produced, votes = s.votes + d.votes
+FROM search_move d WHERE s.person_id = d.person_id"""
+
+# a person with credits added and no row yet (their first credit)
+SEARCH_UNKEPT = """
+SELECT d.person_id FROM search_move d
+WHERE d.credits > 0
+  AND NOT EXISTS (SELECT 1 FROM analytics.person_search s WHERE s.person_id = d.person_id)"""
 
 
-def changed_ids(conn: psycopg.Connection) -> dict[str, list[int]]:
-    """The titles and the people whose analytics rows the noted changes can move."""
-    titles = conn.execute("SELECT DISTINCT title_id FROM touched WHERE title_id IS NOT NULL")
-    return {
-        "title": sorted(r[0] for r in titles),
-        "person": sorted(r[0] for r in conn.execute(CHANGED_PEOPLE)),
-    }
+def noted_ids(conn: psycopg.Connection, table: str) -> set[int]:
+    """The ids of ``table``'s rows that the noted catalogue changes move by themselves."""
+    key, tables = READS[table]
+    rows = conn.execute(
+        f"SELECT DISTINCT {key} FROM touched WHERE tab = ANY (%s) AND {key} IS NOT NULL",
+        (list(tables),),
+    )
+    return {r[0] for r in rows}
+
+
+def ids(conn: psycopg.Connection, query: str) -> set[int]:
+    return {r[0] for r in conn.execute(query)}
+
+
+def credited_on(conn: psycopg.Connection, titles: str) -> set[int]:
+    """The people of ``credit`` on the titles of the query ``titles`` (one column, title_id)."""
+    return ids(conn, f"SELECT person_id FROM credit WHERE title_id IN ({titles})")
+
+
+def _recompute(conn: psycopg.Connection, table: str, keys: set[int]) -> None:
+    """Delete and compute again the rows of ``keys``."""
+    key, _ = READS[table]
+    listed = sorted(keys)
+    conn.execute(f"DELETE FROM analytics.{table} WHERE {key} = ANY (%s)", (listed,))
+    conn.execute(
+        f"INSERT INTO analytics.{table} SELECT * FROM analytics.{table}_rows(%s::integer[])",
+        (listed,),
+    )
+
+
+def _recomputed(conn: psycopg.Connection, people: set[int]) -> None:
+    """Temporary table ``recomputed``: the people whose rows are computed whole."""
+    conn.execute("DROP TABLE IF EXISTS recomputed, stats_move, search_move")
+    conn.execute(
+        "CREATE TEMP TABLE recomputed ON COMMIT DROP AS SELECT unnest(%s::integer[]) AS person_id",
+        (sorted(people),),
+    )
+    conn.execute("ANALYZE recomputed")
+
+
+def keep_up_title_facts(conn: psycopg.Connection) -> None:
+    """Leaves ``facts_before`` (the old rows of the titles re-computed) and ``credit``."""
+    titles = sorted(noted_ids(conn, "title_facts"))
+    conn.execute(
+        """CREATE TEMP TABLE facts_before ON COMMIT DROP AS
+           SELECT t.title_id, f.title_id IS NOT NULL AS existed, f.title_type, f.start_year,
+                  f.average_rating, f.num_votes
+           FROM unnest(%s::integer[]) t (title_id)
+           LEFT JOIN analytics.title_facts f USING (title_id)""",
+        (titles,),
+    )
+    _recompute(conn, "title_facts", set(titles))
+    conn.execute(CREDITS)
+    conn.execute("ANALYZE credit")
+
+
+def keep_up_title_search(conn: psycopg.Connection) -> None:
+    _recompute(conn, "title_search", noted_ids(conn, "title_search"))
+
+
+def keep_up_person_stats(conn: psycopg.Connection) -> None:
+    people = noted_ids(conn, "person_stats") | ids(conn, CREDIT_LOST)
+    people |= credited_on(conn, RESTATED)
+    _recomputed(conn, people)
+    conn.execute(STATS_MOVES)
+    people |= ids(conn, STATS_UNKEPT)
+    _recompute(conn, "person_stats", people)
+    conn.execute("DELETE FROM stats_move d WHERE d.person_id = ANY (%s)", (sorted(people),))
+    conn.execute(MOVE_PERSON_STATS)
+    conn.execute(DROP_UNRATED_STATS)
+
+
+def keep_up_person_search(conn: psycopg.Connection) -> None:
+    people = noted_ids(conn, "person_search") | ids(conn, CREDIT_LOST)
+    _recomputed(conn, people)
+    conn.execute(SEARCH_MOVES)
+    people |= ids(conn, SEARCH_UNKEPT)
+    _recompute(conn, "person_search", people)
+    conn.execute("DELETE FROM search_move d WHERE d.person_id = ANY (%s)", (sorted(people),))
+    conn.execute(MOVE_PERSON_SEARCH)
+
+
+STEPS = {  # in order: person_stats reads title_facts, facts_before and credit
+    "title_facts": keep_up_title_facts,
+    "title_search": keep_up_title_search,
+    "person_stats": keep_up_person_stats,
+    "person_search": keep_up_person_search,
+}
 
 
 def keep_up(conn: psycopg.Connection) -> dict[str, float]:
-    """Re-compute the rows of the changed titles and people, in the caller's transaction;
-    returns the seconds per table."""
-    ids = changed_ids(conn)
+    """Bring the four tables and key_figures up to date with the noted changes, in the caller's
+    transaction; returns the seconds per table."""
     took = {}
-    for table, key, kind in KEPT_BY_KEY:
+    for table, step in STEPS.items():
         start = time.perf_counter()
-        conn.execute(f"DELETE FROM analytics.{table} WHERE {key} = ANY (%s)", (ids[kind],))
-        conn.execute(
-            f"INSERT INTO analytics.{table} SELECT * FROM analytics.{table}_rows(%s::integer[])",
-            (ids[kind],),
-        )
-        took[f"analytics.{table}"] = round(time.perf_counter() - start, 3)
+        step(conn)
+        took[f"analytics.{table}"] = time.perf_counter() - start
     start = time.perf_counter()
     columns = [
         r[0] for r in conn.execute("SELECT * FROM analytics.key_figures LIMIT 0").description
@@ -69,5 +288,5 @@ def keep_up(conn: psycopg.Connection) -> dict[str, float]:
         f"UPDATE analytics.key_figures SET ({', '.join(columns)}) ="
         " (SELECT * FROM analytics.key_figures_row())"
     )
-    took["analytics.key_figures"] = round(time.perf_counter() - start, 3)
-    return took
+    took["analytics.key_figures"] = time.perf_counter() - start
+    return {name: round(seconds, 3) for name, seconds in took.items()}

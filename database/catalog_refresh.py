@@ -72,26 +72,49 @@ def _quoted(names: list[str], prefix: str = "") -> str:
 
 
 # The ids of the analytics rows a change can move (database/analytics_upkeep.py): every insert,
-# update and delete below notes those of its rows in the temporary table ``touched``.
-NOTED = ("title_id", "person_id")
+# update and delete below notes those of its rows in the temporary table ``touched`` (with the
+# ordering of a credit, which tells an added principal row from the others of its title).
+NOTED = ("title_id", "person_id", "ordering")
+# Columns whose changes are also noted as differences in ``moved_<table>`` (its key, then these:
+# new - old; an insert's old and a delete's new count as 0): when only a title's rating moved,
+# came or went, the analytics move its people's vote and rating sums by that difference instead
+# of re-computing them from all their credits.
+DIFFERENCES = {"rating": ("average_rating", "num_votes")}
 
 
 def start_noting(conn: psycopg.Connection) -> None:
     conn.execute(
-        "CREATE TEMP TABLE touched (tab text, title_id integer, person_id integer) ON COMMIT DROP"
+        """CREATE TEMP TABLE touched (tab text, op text, title_id integer, person_id integer,
+                                      ordering integer) ON COMMIT DROP"""
     )
+    for table, columns in DIFFERENCES.items():
+        key, _ = key_and_columns(conn, table)
+        conn.execute(f"""CREATE TEMP TABLE moved_{table} ON COMMIT DROP AS
+                         SELECT {_quoted(key + list(columns))} FROM catalog.{table} LIMIT 0""")
 
 
 def noted(conn: psycopg.Connection, table: str, dml: str) -> int:
     """Run ``dml`` (an INSERT, UPDATE or DELETE of catalog.<table> aliased ``c``), noting the
-    title and person ids of the rows it wrote (an update: their new values); its row count."""
-    columns = {c for part in key_and_columns(conn, table) for c in part}
-    if not columns & set(NOTED):  # a lookup table: no analytics row is keyed by it
+    title and person ids of the rows it wrote (an update: their new values) and which it was,
+    and an insert's or a delete's ``DIFFERENCES``; its row count."""
+    key, other = key_and_columns(conn, table)
+    if not set(key + other) & set(NOTED[:2]):  # a lookup table: no analytics row is keyed by it
         return conn.execute(dml).rowcount
-    ids = ", ".join(f"c.{c}" if c in columns else "NULL::integer" for c in NOTED)
+    op = dml.split(None, 1)[0].lower()
+    ids = [f"c.{c}" if c in key + other else "NULL::integer" for c in NOTED]
+    returning = [f"{expr} AS noted_{c}" for c, expr in zip(NOTED, ids, strict=True)]
+    also = ""
+    if table in DIFFERENCES and op in ("insert", "delete"):
+        sign = "-" if op == "delete" else ""
+        moves = [f"c.{c} AS moved_{c}" for c in DIFFERENCES[table]]
+        returning += [f"c.{k} AS key_{k}" for k in key] + moves
+        also = f""", moved AS (INSERT INTO moved_{table} SELECT {
+            ", ".join([f"key_{k}" for k in key] + [f"{sign}moved_{c}" for c in DIFFERENCES[table]])
+        } FROM changed)"""
     return conn.execute(
-        f"""WITH changed AS ({dml} RETURNING {ids}),
-                 noted AS (INSERT INTO touched SELECT '{table}', * FROM changed)
+        f"""WITH changed AS ({dml} RETURNING {", ".join(returning)}),
+                 noted AS (INSERT INTO touched SELECT '{table}', '{op}',
+                           {", ".join(f"noted_{c}" for c in NOTED)} FROM changed){also}
             SELECT count(*) FROM changed"""
     ).fetchone()[0]
 
@@ -106,9 +129,16 @@ def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
         moved = [c for c in NOTED if c in other]  # an update can change them: note the old too
         if moved:
             conn.execute(
-                f"""INSERT INTO touched SELECT '{table}', {
+                f"""INSERT INTO touched SELECT '{table}', 'update', {
                     ", ".join(f"c.{c}" if c in key + other else "NULL" for c in NOTED)
                 }
+                    FROM catalog.{table} c JOIN catalog_next.{table} n ON {match}
+                    WHERE {differ}"""
+            )
+        if table in DIFFERENCES:
+            moves = ", ".join(f'n."{c}" - c."{c}"' for c in DIFFERENCES[table])
+            conn.execute(
+                f"""INSERT INTO moved_{table} SELECT {_quoted(key, "c.")}, {moves}
                     FROM catalog.{table} c JOIN catalog_next.{table} n ON {match}
                     WHERE {differ}"""
             )

@@ -10,6 +10,9 @@
 -- rows read). The bodies name analytics.title_facts, built by R__20 after this file.
 SET LOCAL check_function_bodies = off;
 
+-- person_stats_rows gained a column (rating_sum): a new return type needs the old function gone
+DROP FUNCTION IF EXISTS analytics.person_stats_rows(integer[]);
+
 -- One row per named title that is not an episode: the dimensions every chart filters on.
 CREATE OR REPLACE FUNCTION analytics.title_facts_rows(ids integer[])
 RETURNS TABLE (title_id integer, tconst text, primary_title text, title_type text,
@@ -32,11 +35,14 @@ WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode' AND (ids IS NULL OR t.titl
 $$;
 
 -- Track records of named people by role: films, rated films, mean rating, total votes; per
--- type, for the people with at least one rated title of that type.
+-- type, for the people with at least one rated title of that type. rating_sum (the sum of the
+-- ratings, exact) lets a refresh move the average and the votes by difference when only ratings
+-- change (database/analytics_upkeep.py); average_rating = round(rating_sum / rated_titles, 2),
+-- the same numeric division as avg().
 CREATE OR REPLACE FUNCTION analytics.person_stats_rows(ids integer[])
 RETURNS TABLE (role text, person_id integer, nconst text, primary_name text, title_type text,
-               titles bigint, rated_titles bigint, average_rating numeric, votes bigint,
-               first_year smallint, last_year smallint)
+               titles bigint, rated_titles bigint, average_rating numeric, rating_sum numeric,
+               votes bigint, first_year smallint, last_year smallint)
 LANGUAGE sql STABLE AS $$
 WITH credits AS (  -- an actor may be listed twice for one title: counted once
     SELECT d.person_id, d.title_id, 'director' AS role FROM catalog.title_director d
@@ -52,7 +58,8 @@ WITH credits AS (  -- an actor may be listed twice for one title: counted once
 ), per_type AS (  -- aggregate before looking names up: 10x fewer rows to join
     SELECT c.role, c.person_id, f.title_type, count(*) AS titles,
            count(f.average_rating) AS rated_titles,
-           round(avg(f.average_rating), 2) AS average_rating, sum(f.num_votes) AS votes,
+           round(avg(f.average_rating), 2) AS average_rating,
+           sum(f.average_rating) AS rating_sum, sum(f.num_votes) AS votes,
            min(f.start_year) AS first_year, max(f.start_year) AS last_year
     FROM credits c JOIN analytics.title_facts f USING (title_id)
     GROUP BY c.role, c.person_id, f.title_type
@@ -60,7 +67,7 @@ WITH credits AS (  -- an actor may be listed twice for one title: counted once
                                         -- drops most rows (credits on unrated titles only)
 )
 SELECT s.role, p.person_id, p.nconst, p.primary_name, s.title_type, s.titles, s.rated_titles,
-       s.average_rating, s.votes, s.first_year, s.last_year
+       s.average_rating, s.rating_sum, s.votes, s.first_year, s.last_year
 FROM per_type s JOIN catalog.person p USING (person_id)
 WHERE NOT p.is_placeholder
 $$;

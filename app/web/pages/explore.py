@@ -341,8 +341,7 @@ def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
         return prolific, best
     base = """SELECT nconst, primary_name AS name, sum(titles) AS titles,
                      sum(rated_titles) AS rated,
-                     round(sum(average_rating * rated_titles) / nullif(sum(rated_titles), 0), 2)
-                         AS rating
+                     round(sum(rating_sum) / nullif(sum(rated_titles), 0), 2) AS rating
               FROM analytics.person_stats WHERE role = %(role)s AND title_type = ANY(%(types)s)
               GROUP BY person_id, nconst, primary_name HAVING sum(rated_titles) >= %(min)s"""
     prolific = db().fetch(base + " ORDER BY titles DESC, rating DESC LIMIT 10", params)
