@@ -71,21 +71,50 @@ CROSS JOIN LATERAL (
 LEFT JOIN added a ON (a.tab, a.title_id, a.person_id, a.ordering)
                      = (x.tab, t.title_id, x.person_id, x.ordering)"""
 
-# People whose credits were deleted or changed (an update notes the old and the new person)
-CREDIT_LOST = f"""
+# People whose credit rows were updated (an update notes the old and the new person): re-computed
+CREDIT_CHANGED = f"""
 SELECT person_id FROM touched
-WHERE tab IN {CREDIT_TABLES} AND op <> 'insert' AND person_id IS NOT NULL"""
+WHERE tab IN {CREDIT_TABLES} AND op = 'update' AND person_id IS NOT NULL"""
 
-# person_stats' credits: each role once per title of title_facts (actors: actor or actress), a
-# title's actor counted as added only if no other of their actor rows on it was there before
-STATS_CREDITS = """
-SELECT c.person_id, c.title_id,
-       CASE c.tab WHEN 'title_director' THEN 'director' WHEN 'title_writer' THEN 'writer'
-                  ELSE 'actor' END AS role,
-       bool_and(c.added) AS added
-FROM credit c LEFT JOIN catalog.category k USING (category_id)
-WHERE c.tab <> 'principal' OR k.name IN ('actor', 'actress')
-GROUP BY 1, 2, 3"""
+# The credit rows this refresh deleted (their category, for their role)
+LOST_CREDITS = f"""
+CREATE TEMP TABLE lost_credit ON COMMIT DROP AS
+SELECT tab, category_id, person_id, title_id FROM touched
+WHERE tab IN {CREDIT_TABLES} AND op = 'delete'"""
+
+# a lost credit whose category name is gone with it: its role is unknown, re-computed
+LOST_UNNAMED = """
+SELECT l.person_id FROM lost_credit l
+WHERE l.category_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM catalog.category k WHERE k.category_id = l.category_id)"""
+
+# person_stats' role of a credit row (NULL: a principal that is not an actor)
+STATS_ROLE = """CASE {c}.tab WHEN 'title_director' THEN 'director' WHEN 'title_writer' THEN 'writer'
+     ELSE CASE WHEN {k}.name IN ('actor', 'actress') THEN 'actor' END END"""
+C_ROLE = STATS_ROLE.format(c="c", k="k")
+L_ROLE = STATS_ROLE.format(c="l", k="q")
+
+# person_stats' credits: each role once per title of title_facts; a pair of a person and a title
+# is added if every row of it is and none of its rows was deleted
+STATS_CREDITS = f"""
+SELECT x.person_id, x.title_id, x.role,
+       bool_and(x.added) AND NOT EXISTS (
+           SELECT 1 FROM lost_credit l LEFT JOIN catalog.category q USING (category_id)
+           WHERE (l.person_id, l.title_id) = (x.person_id, x.title_id) AND {L_ROLE} = x.role
+       ) AS added
+FROM (SELECT c.person_id, c.title_id, {C_ROLE} AS role, c.added
+      FROM credit c LEFT JOIN catalog.category k USING (category_id)) x
+WHERE x.role IS NOT NULL
+GROUP BY x.person_id, x.title_id, x.role"""
+
+# ... and gone if one of its rows was deleted and none is left
+LOST_PAIRS = f"""
+SELECT DISTINCT l.person_id, l.title_id, {L_ROLE} AS role
+FROM lost_credit l LEFT JOIN catalog.category q USING (category_id)
+WHERE {L_ROLE} IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM credit c LEFT JOIN catalog.category k USING (category_id)
+                  WHERE (c.person_id, c.title_id) = (l.person_id, l.title_id)
+                    AND {C_ROLE} = {L_ROLE})"""
 
 # titles whose facts row went, or changed type or year (facts_before: the old rows; existed:
 # whether there was one): their credits' years and types move, which no sum follows
@@ -95,22 +124,30 @@ WHERE b.existed
   AND (f.title_id IS NULL
        OR (b.title_type, b.start_year) IS DISTINCT FROM (f.title_type, f.start_year))"""
 
-# person_stats: what the credits add (``whole``: added, or on a title whose facts came) and what
-# the ratings that moved, came or went change, per role, person and type
+# person_stats, per role, person and type: what the credits added (``whole``: added, or on a
+# title whose facts came) add, what the ratings that moved, came or went change, and what the
+# credits lost take away (with the year they held: lost_year)
 STATS_MOVES = f"""
-CREATE TEMP TABLE stats_move ON COMMIT DROP AS
-WITH c AS (
+CREATE TEMP TABLE stats_change ON COMMIT DROP AS
+WITH kept AS (
     SELECT s.role, s.person_id, f.title_type, f.start_year, f.average_rating, f.num_votes,
            s.added OR NOT coalesce(b.existed, true) AS whole,
            b.average_rating AS old_rating, b.num_votes AS old_votes
     FROM ({STATS_CREDITS}) s
     JOIN analytics.title_facts f USING (title_id)
     LEFT JOIN facts_before b USING (title_id)
-    WHERE NOT EXISTS (SELECT 1 FROM recomputed r WHERE r.person_id = s.person_id)
-      AND (s.added OR NOT coalesce(b.existed, true)
-           OR (b.existed  -- a title re-computed: its rating moved, came or went
-               AND (b.average_rating, b.num_votes)
-                   IS DISTINCT FROM (f.average_rating, f.num_votes)))
+    WHERE s.added OR NOT coalesce(b.existed, true)
+          OR (b.existed  -- a title re-computed: its rating moved, came or went
+              AND (b.average_rating, b.num_votes)
+                  IS DISTINCT FROM (f.average_rating, f.num_votes))
+), old_facts AS (  -- of the titles of the lost credits, before this refresh
+    SELECT title_id, title_type, start_year, average_rating, num_votes FROM facts_before
+    WHERE existed
+    UNION ALL
+    SELECT f.title_id, f.title_type, f.start_year, f.average_rating, f.num_votes
+    FROM analytics.title_facts f
+    WHERE f.title_id IN (SELECT title_id FROM lost_credit)
+      AND NOT EXISTS (SELECT 1 FROM facts_before b WHERE b.title_id = f.title_id)
 )
 SELECT role, person_id, title_type,
        count(*) FILTER (WHERE whole) AS titles,
@@ -121,8 +158,26 @@ SELECT role, person_id, title_type,
        sum(coalesce(num_votes, 0)
            - CASE WHEN whole THEN 0 ELSE coalesce(old_votes, 0) END) AS votes,
        min(start_year) FILTER (WHERE whole) AS first_year,
-       max(start_year) FILTER (WHERE whole) AS last_year
-FROM c GROUP BY role, person_id, title_type"""
+       max(start_year) FILTER (WHERE whole) AS last_year,
+       NULL::smallint AS lost_year
+FROM kept GROUP BY role, person_id, title_type
+UNION ALL
+SELECT p.role, p.person_id, o.title_type, -1, -(o.average_rating IS NOT NULL)::integer,
+       -coalesce(o.average_rating, 0), -coalesce(o.num_votes, 0), NULL, NULL, o.start_year
+FROM ({LOST_PAIRS}) p JOIN old_facts o USING (title_id)"""
+
+# re-computed: a person whose lost credit held the first or last year of their row (no sum
+# narrows them), or with rated titles added to a role and type they have no row for (the row
+# counts their unrated titles too, which no row kept)
+STATS_UNKEPT = """
+SELECT c.person_id
+FROM stats_change c JOIN analytics.person_stats s USING (role, person_id, title_type)
+WHERE c.lost_year IN (s.first_year, s.last_year)
+UNION
+SELECT d.person_id FROM stats_change d
+WHERE d.rated_titles > 0 AND NOT EXISTS (
+    SELECT 1 FROM analytics.person_stats s
+    WHERE (s.role, s.person_id, s.title_type) = (d.role, d.person_id, d.title_type))"""
 
 MOVE_PERSON_STATS = """
 UPDATE analytics.person_stats s
@@ -131,51 +186,63 @@ SET titles = s.titles + d.titles, rated_titles = s.rated_titles + d.rated_titles
     average_rating = round((s.rating_sum + d.rating_sum)
                            / nullif(s.rated_titles + d.rated_titles, 0), 2),
     first_year = least(s.first_year, d.first_year), last_year = greatest(s.last_year, d.last_year)
-FROM stats_move d
+FROM (SELECT role, person_id, title_type, sum(titles) AS titles,
+             sum(rated_titles) AS rated_titles, sum(rating_sum) AS rating_sum,
+             sum(votes) AS votes, min(first_year) AS first_year, max(last_year) AS last_year
+      FROM stats_change c
+      WHERE NOT EXISTS (SELECT 1 FROM recomputed r WHERE r.person_id = c.person_id)
+      GROUP BY role, person_id, title_type) d
 WHERE s.role = d.role AND s.person_id = d.person_id AND s.title_type = d.title_type"""
 
-# a row whose last rated title lost its rating: gone (the rows are of rated titles)
+# a row whose last rated title lost its rating or credit: gone (the rows are of rated titles)
 DROP_UNRATED_STATS = """
-DELETE FROM analytics.person_stats s USING stats_move d
-WHERE s.role = d.role AND s.person_id = d.person_id AND s.title_type = d.title_type
-  AND s.rated_titles = 0"""
+DELETE FROM analytics.person_stats s
+WHERE s.person_id IN (SELECT person_id FROM stats_change) AND s.rated_titles = 0"""
 
-# a person with rated titles added to a role and type they have no row for: re-computed (the
-# row counts their unrated titles too, which no row kept)
-STATS_UNKEPT = """
-SELECT DISTINCT d.person_id FROM stats_move d
-WHERE d.rated_titles > 0 AND NOT EXISTS (
-    SELECT 1 FROM analytics.person_stats s
-    WHERE (s.role, s.person_id, s.title_type) = (d.role, d.person_id, d.title_type))"""
-
-# person_search: every credit row counts; its role as R__15_analytics_rows.sql names it
+# person_search: every credit row counts, with its role as R__15_analytics_rows.sql names it:
+# the credits added (the title's votes now), the credits kept on a title whose rating moved, came
+# or went (the difference), the credits lost (the title's votes before)
 SEARCH_MOVES = """
 CREATE TEMP TABLE search_move ON COMMIT DROP AS
-SELECT c.person_id, count(*) FILTER (WHERE c.added) AS credits,
-       count(*) FILTER (WHERE c.added AND (c.tab = 'title_director' OR k.name = 'director'))
+WITH change AS (
+    SELECT c.person_id, c.tab, c.category_id, 1 AS credit, coalesce(r.num_votes, 0) AS votes
+    FROM credit c LEFT JOIN catalog.rating r USING (title_id) WHERE c.added
+    UNION ALL
+    SELECT c.person_id, c.tab, c.category_id, 0, m.num_votes
+    FROM credit c JOIN moved_rating m USING (title_id) WHERE NOT c.added
+    UNION ALL
+    SELECT l.person_id, l.tab, l.category_id, -1,
+           coalesce(m.num_votes, 0) - coalesce(r.num_votes, 0)
+    FROM lost_credit l
+    LEFT JOIN catalog.rating r USING (title_id) LEFT JOIN moved_rating m USING (title_id)
+)
+SELECT x.person_id, sum(x.credit) AS credits,
+       coalesce(sum(x.credit) FILTER (WHERE x.tab = 'title_director' OR k.name = 'director'), 0)
            AS directed,
-       count(*) FILTER (WHERE c.added AND (c.tab = 'title_writer' OR k.name = 'writer'))
+       coalesce(sum(x.credit) FILTER (WHERE x.tab = 'title_writer' OR k.name = 'writer'), 0)
            AS written,
-       count(*) FILTER (WHERE c.added AND k.name IN ('actor', 'actress', 'self')) AS acted,
-       count(*) FILTER (WHERE c.added AND k.name = 'producer') AS produced,
-       coalesce(sum(CASE WHEN c.added THEN coalesce(r.num_votes, 0) ELSE m.num_votes END), 0)
-           AS votes
-FROM credit c
-LEFT JOIN catalog.category k USING (category_id)
-LEFT JOIN catalog.rating r USING (title_id)
-LEFT JOIN moved_rating m USING (title_id)
-WHERE (c.added OR m.title_id IS NOT NULL)
-  AND NOT EXISTS (SELECT 1 FROM recomputed x WHERE x.person_id = c.person_id)
-GROUP BY c.person_id"""
+       coalesce(sum(x.credit) FILTER (WHERE k.name IN ('actor', 'actress', 'self')), 0) AS acted,
+       coalesce(sum(x.credit) FILTER (WHERE k.name = 'producer'), 0) AS produced,
+       sum(x.votes) AS votes
+FROM change x LEFT JOIN catalog.category k USING (category_id)
+WHERE NOT EXISTS (SELECT 1 FROM recomputed r WHERE r.person_id = x.person_id)
+GROUP BY x.person_id"""
 
 MOVE_PERSON_SEARCH = """
 UPDATE analytics.person_search s
 SET credits = s.credits + d.credits, directed = s.directed + d.directed,
     written = s.written + d.written, acted = s.acted + d.acted,
     produced = s.produced + d.produced, votes = s.votes + d.votes
-FROM search_move d WHERE s.person_id = d.person_id"""
+FROM search_move d
+WHERE s.person_id = d.person_id
+  AND NOT EXISTS (SELECT 1 FROM recomputed r WHERE r.person_id = d.person_id)"""
 
-# a person with credits added and no row yet (their first credit)
+# a row left without a credit: gone (the rows are of people credited on a title)
+DROP_UNCREDITED_SEARCH = """
+DELETE FROM analytics.person_search s
+WHERE s.person_id IN (SELECT person_id FROM search_move) AND s.credits = 0"""
+
+# a person with credits added and no row yet (their first credit): re-computed
 SEARCH_UNKEPT = """
 SELECT d.person_id FROM search_move d
 WHERE d.credits > 0
@@ -214,7 +281,7 @@ def _recompute(conn: psycopg.Connection, table: str, keys: set[int]) -> None:
 
 def _recomputed(conn: psycopg.Connection, people: set[int]) -> None:
     """Temporary table ``recomputed``: the people whose rows are computed whole."""
-    conn.execute("DROP TABLE IF EXISTS recomputed, stats_move, search_move")
+    conn.execute("DROP TABLE IF EXISTS recomputed")
     conn.execute(
         "CREATE TEMP TABLE recomputed ON COMMIT DROP AS SELECT unnest(%s::integer[]) AS person_id",
         (sorted(people),),
@@ -235,7 +302,9 @@ def keep_up_title_facts(conn: psycopg.Connection) -> None:
     )
     _recompute(conn, "title_facts", set(titles))
     conn.execute(CREDITS)
+    conn.execute(LOST_CREDITS)
     conn.execute("ANALYZE credit")
+    conn.execute("ANALYZE lost_credit")
 
 
 def keep_up_title_search(conn: psycopg.Connection) -> None:
@@ -243,25 +312,27 @@ def keep_up_title_search(conn: psycopg.Connection) -> None:
 
 
 def keep_up_person_stats(conn: psycopg.Connection) -> None:
-    people = noted_ids(conn, "person_stats") | ids(conn, CREDIT_LOST)
+    people = noted_ids(conn, "person_stats") | ids(conn, CREDIT_CHANGED) | ids(conn, LOST_UNNAMED)
     people |= credited_on(conn, RESTATED)
     _recomputed(conn, people)
     conn.execute(STATS_MOVES)
     people |= ids(conn, STATS_UNKEPT)
     _recompute(conn, "person_stats", people)
-    conn.execute("DELETE FROM stats_move d WHERE d.person_id = ANY (%s)", (sorted(people),))
+    _recomputed(conn, people)
     conn.execute(MOVE_PERSON_STATS)
     conn.execute(DROP_UNRATED_STATS)
 
 
 def keep_up_person_search(conn: psycopg.Connection) -> None:
-    people = noted_ids(conn, "person_search") | ids(conn, CREDIT_LOST)
+    people = noted_ids(conn, "person_search") | ids(conn, CREDIT_CHANGED)
+    people |= ids(conn, LOST_UNNAMED)
     _recomputed(conn, people)
     conn.execute(SEARCH_MOVES)
     people |= ids(conn, SEARCH_UNKEPT)
     _recompute(conn, "person_search", people)
-    conn.execute("DELETE FROM search_move d WHERE d.person_id = ANY (%s)", (sorted(people),))
+    _recomputed(conn, people)
     conn.execute(MOVE_PERSON_SEARCH)
+    conn.execute(DROP_UNCREDITED_SEARCH)
 
 
 STEPS = {  # in order: person_stats reads title_facts, facts_before and credit

@@ -72,9 +72,10 @@ def _quoted(names: list[str], prefix: str = "") -> str:
 
 
 # The ids of the analytics rows a change can move (database/analytics_upkeep.py): every insert,
-# update and delete below notes those of its rows in the temporary table ``touched`` (with the
-# ordering of a credit, which tells an added principal row from the others of its title).
-NOTED = ("title_id", "person_id", "ordering")
+# update and delete below notes those of its rows in the temporary table ``touched`` (with a
+# credit's ordering, which tells an added principal row from the others of its title, and its
+# category, which a deleted row's role is).
+NOTED = ("title_id", "person_id", "ordering", "category_id")
 # Columns whose changes are also noted as differences in ``moved_<table>`` (its key, then these:
 # new - old; an insert's old and a delete's new count as 0): when only a title's rating moved,
 # came or went, the analytics move its people's vote and rating sums by that difference instead
@@ -85,7 +86,7 @@ DIFFERENCES = {"rating": ("average_rating", "num_votes")}
 def start_noting(conn: psycopg.Connection) -> None:
     conn.execute(
         """CREATE TEMP TABLE touched (tab text, op text, title_id integer, person_id integer,
-                                      ordering integer) ON COMMIT DROP"""
+                                      ordering integer, category_id integer) ON COMMIT DROP"""
     )
     for table, columns in DIFFERENCES.items():
         key, _ = key_and_columns(conn, table)

@@ -285,8 +285,13 @@ def test_the_people_of_a_title_whose_facts_or_rating_change_equal_a_full_import(
     year, kind, unrated, moved, lose, other, *rest = [t for t in films if t in rated]
     comes = next(t for t in films if t not in rated)
     early = next(t for t in rest if kinds[t] == kinds[other])  # rated, unchanged so far
+    before, after = [t for t in rest if kinds[t] == kinds[lose] and t != early][:2]
     # people of our own, credited on no other changed title: moved by difference
     loser, twice, star, sole = b"nm0099990", b"nm0099991", b"nm0099992", b"nm0099993"
+    once = b"nm0099994"  # credited once: their row goes with the credit
+    edge = b"nm0099995"  # loses the credit of their last year
+    relisted = b"nm0099996"  # one line lost, another added: still on the title
+    left = b"nm0099997"  # loses a credit on the title whose rating moves
 
     def credit(title, ordering, person, category=b"actor"):
         return b"\t".join([title, ordering, person, category, b"\\N", b"\\N"])
@@ -302,23 +307,38 @@ def test_the_people_of_a_title_whose_facts_or_rating_change_equal_a_full_import(
 
         return lines
 
-    people = [p + b"\tSomeone\t\\N\t\\N\t\\N\t\\N" for p in (loser, twice, star, sole)]
+    people = [
+        p + b"\tSomeone\t\\N\t\\N\t\\N\t\\N"
+        for p in (loser, twice, star, sole, once, edge, relisted, left)
+    ]
     _edited(
         gen,
         day1,
         {
-            "title.basics.tsv.gz": edit(5, {early: b"1880"}),
+            # the loser's lost credit is neither their first nor their last year
+            "title.basics.tsv.gz": edit(
+                5, {early: b"1880", before: b"1990", lose: b"2000", after: b"2010"}
+            ),
             "title.crew.tsv.gz": edit(1, {unrated: sole}),
             "name.basics.tsv.gz": lambda x: x + people,
             "title.principals.tsv.gz": lambda x: (
                 x
-                + [credit(lose, b"90", loser), credit(other, b"90", loser)]
+                + [credit(t, b"90", loser) for t in (before, lose, after)]
+                + [
+                    credit(lose, b"94", once),
+                    credit(before, b"95", edge),
+                    credit(lose, b"95", edge),
+                ]
+                + [credit(other, b"96", relisted)]
+                + [credit(moved, b"97", left), credit(before, b"97", left)]
                 + [credit(moved, b"91", twice), credit(other, b"91", twice)]
                 + [credit(other, b"92", star)]
             ),
         },
     )
     flip = {b"movie": b"tvMovie"}
+    gone = {credit(lose, b"90", loser), credit(lose, b"94", once), credit(lose, b"95", edge)}
+    gone |= {credit(other, b"96", relisted), credit(moved, b"97", left)}
     _edited(
         day1,
         day2,
@@ -335,8 +355,9 @@ def test_the_people_of_a_title_whose_facts_or_rating_change_equal_a_full_import(
                 + [comes + b"\t3.3\t777"]
             ),
             "title.principals.tsv.gz": lambda x: (
-                [r for r in x if r != credit(lose, b"90", loser)]
+                [r for r in x if r not in gone]
                 + [credit(moved, b"92", twice, b"actress"), credit(early, b"93", star)]
+                + [credit(other, b"98", relisted, b"actress")]
             ),
         },
     )
