@@ -8,8 +8,8 @@ each table's primary key:
 1. parents first (by their foreign keys): rows whose values changed are updated, new rows are
    inserted;
 2. children first: rows absent from the new files are deleted;
-3. the import's materialized views (``analytics``) are refreshed (``CONCURRENTLY`` where a
-   unique index allows it: readers keep reading the previous rows meanwhile);
+3. the analytics tables follow the noted changes (database/analytics_upkeep.py: readers keep
+   reading the previous rows meanwhile);
 
 then the caller commits. Readers see the previous catalogue until that commit and the new one
 after it, never a mix; the tables keep their identity (no view or function is re-created, no
@@ -18,7 +18,6 @@ reader waits on a schema lock). A run killed before the commit changes nothing.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import psycopg
@@ -180,30 +179,3 @@ def apply_changes(conn: psycopg.Connection) -> dict[str, TableChanges]:
     for table in reversed(order):
         _delete(conn, table, changes[table])
     return changes
-
-
-def materialized_views(conn: psycopg.Connection) -> list[tuple[str, bool]]:
-    """(name, has a unique index) of the import's materialized views (schema ``analytics``), in
-    creation order (a view built on another comes after it). ``ml.popularity_features`` is the
-    training's (filled by `netfloox train popularity`), left to it."""
-    return conn.execute(
-        """SELECT format('%I.%I', n.nspname, c.relname),
-                  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
-                          AND i.indpred IS NULL AND i.indexprs IS NULL)
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE c.relkind = 'm' AND n.nspname = 'analytics'
-           ORDER BY c.oid"""
-    ).fetchall()
-
-
-def refresh_views(conn: psycopg.Connection) -> dict[str, float]:
-    """Refresh the materialized views in the caller's transaction: with a unique index
-    CONCURRENTLY (readers are not blocked), the others (small summaries) last, since a plain
-    refresh holds its view against readers until the commit."""
-    views = materialized_views(conn)
-    took = {}
-    for name, unique in sorted(views, key=lambda v: not v[1]):  # stable: creation order kept
-        start = time.perf_counter()
-        conn.execute(f"REFRESH MATERIALIZED VIEW {'CONCURRENTLY ' if unique else ''}{name}")
-        took[name] = round(time.perf_counter() - start, 3)
-    return took

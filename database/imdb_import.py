@@ -38,7 +38,7 @@ from database.catalog_build import (
     use_build_settings,
 )
 from database.catalog_delta import apply_delta
-from database.catalog_refresh import apply_changes, refresh_views
+from database.catalog_refresh import apply_changes
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
 from database.file_diff import DuplicateKey, FileDiff, TooManyChanges, diff_file
@@ -337,10 +337,10 @@ class Importer:
                 )
 
     def _refresh_derived(self, conn: psycopg.Connection) -> None:
-        """After a refresh's changes: the analytics tables' rows of what changed, then the
-        materialized views over them (database/analytics_upkeep.py)."""
+        """After a refresh's changes: the analytics tables' rows of what changed
+        (database/analytics_upkeep.py)."""
         with self.timer("refresh views"):
-            for name, took in (keep_up(conn) | refresh_views(conn)).items():
+            for name, took in keep_up(conn).items():
                 self.report.phases[f"refresh:{name}"] = took
 
     def _can_refresh(self, admin: psycopg.Connection) -> bool:

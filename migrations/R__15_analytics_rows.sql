@@ -138,6 +138,25 @@ LEFT JOIN professions f USING (person_id)
 WHERE NOT p.is_placeholder AND (ids IS NULL OR p.person_id = ANY (ids))
 $$;
 
+-- The buckets of a rated title in analytics.rating_profile: 'rating' (steps of 0.5), 'runtime'
+-- (10 minutes, 240 = 240 and more), 'votes' (log10 of the votes, steps of 0.25); a dimension the
+-- title has no value for gives no row. One definition for R__20's build and for a refresh, which
+-- adds and subtracts the buckets of the titles that changed (database/analytics_upkeep.py).
+CREATE OR REPLACE FUNCTION analytics.profile_buckets(average_rating numeric,
+                                                     runtime_minutes integer, num_votes integer)
+RETURNS TABLE (dimension text, bucket numeric)
+LANGUAGE sql IMMUTABLE AS $$
+SELECT b.dimension, b.bucket
+FROM (VALUES
+    ('rating', round(average_rating * 2) / 2),
+    -- least() ignores NULLs: a missing runtime must stay NULL, not become 240
+    ('runtime', CASE WHEN runtime_minutes IS NOT NULL
+                     THEN least(runtime_minutes / 10 * 10, 240) END),
+    ('votes', CASE WHEN num_votes > 0 THEN round(log(num_votes)::numeric * 4) / 4 END)
+) b (dimension, bucket)
+WHERE b.bucket IS NOT NULL
+$$;
+
 -- The headline numbers (analytics.key_figures: one row).
 CREATE OR REPLACE FUNCTION analytics.key_figures_row()
 RETURNS TABLE (titles bigint, films bigint, people bigint, unnamed_people bigint,

@@ -5,8 +5,8 @@
 DROP TABLE IF EXISTS analytics.title_facts CASCADE;
 DROP TABLE IF EXISTS analytics.person_stats CASCADE;
 DROP TABLE IF EXISTS analytics.key_figures CASCADE;
-DROP MATERIALIZED VIEW IF EXISTS analytics.yearly_stats CASCADE;
-DROP MATERIALIZED VIEW IF EXISTS analytics.rating_profile CASCADE;
+DROP TABLE IF EXISTS analytics.yearly_stats CASCADE;    -- materialized views before V113
+DROP TABLE IF EXISTS analytics.rating_profile CASCADE;
 
 -- One row per named title that is not an episode: the dimensions every chart filters on. A table
 -- kept row by row by a refresh (R__15_analytics_rows.sql), as person_stats below.
@@ -43,8 +43,9 @@ FROM analytics.title_facts
 WHERE start_year IS NOT NULL;
 
 -- Titles, rated titles, rating sum and votes per type, year and genre ('(all)' = every genre).
--- Averages over any slice: sum(rating_sum) / sum(rated_titles).
-CREATE MATERIALIZED VIEW analytics.yearly_stats AS
+-- Averages over any slice: sum(rating_sum) / sum(rated_titles). A table that a refresh moves by
+-- the difference of the titles that changed (database/analytics_upkeep.py), as rating_profile.
+CREATE TABLE analytics.yearly_stats AS
 SELECT title_type, start_year, genre, count(*)::integer AS titles,
        count(average_rating)::integer AS rated_titles, sum(average_rating) AS rating_sum,
        sum(num_votes)::bigint AS votes
@@ -52,21 +53,16 @@ FROM analytics.title_facts_by_genre
 GROUP BY title_type, start_year, genre;
 CREATE UNIQUE INDEX yearly_stats_pk ON analytics.yearly_stats (genre, title_type, start_year);
 
--- Rated titles per bucket of one dimension, per type, year and genre: 'rating' (steps of 0.5),
--- 'runtime' (10 minutes, 240 = 240 and more), 'votes' (log10 of the votes, steps of 0.25).
-CREATE MATERIALIZED VIEW analytics.rating_profile AS
+-- Rated titles per bucket of one dimension, per type, year and genre (the buckets:
+-- analytics.profile_buckets, R__15_analytics_rows.sql).
+CREATE TABLE analytics.rating_profile AS
 SELECT b.dimension, f.title_type, f.start_year, f.genre, b.bucket, count(*)::integer AS titles,
        sum(f.average_rating) AS rating_sum
 FROM analytics.title_facts_by_genre f
-CROSS JOIN LATERAL (VALUES
-    ('rating', round(f.average_rating * 2) / 2),
-    -- least() ignores NULLs: a missing runtime must stay NULL, not become 240
-    ('runtime', CASE WHEN f.runtime_minutes IS NOT NULL
-                     THEN least(f.runtime_minutes / 10 * 10, 240) END),
-    ('votes', CASE WHEN f.num_votes > 0 THEN round(log(f.num_votes)::numeric * 4) / 4 END)
-) b(dimension, bucket)
-WHERE f.average_rating IS NOT NULL AND b.bucket IS NOT NULL
+CROSS JOIN LATERAL analytics.profile_buckets(f.average_rating, f.runtime_minutes,
+                                             f.num_votes) b
+WHERE f.average_rating IS NOT NULL
 GROUP BY b.dimension, f.title_type, f.start_year, f.genre, b.bucket;
--- unique: its grain, which lets a refresh recompute it CONCURRENTLY (readers keep reading)
+-- unique: its grain, the key a refresh's differences are added on
 CREATE UNIQUE INDEX rating_profile_lookup
     ON analytics.rating_profile (dimension, genre, title_type, start_year, bucket);
