@@ -13,9 +13,10 @@ never missed. ``max_share`` stops a diff that grows too big to be worth an incre
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from isal import igzip  # ISA-L: gzip decompressed 2-3x faster than zlib (the diff's floor)
 
 PIECE = 12_288  # bytes of the old file per comparison: ~200 lines (8-16 KB measured best)
 READ = 1 << 24  # decompressed bytes read at a time
@@ -42,7 +43,7 @@ class _Stream:
     """A gzip file decompressed into a growing buffer of whole lines (``pos``: a line start)."""
 
     def __init__(self, path: Path):
-        self.file = gzip.open(path, "rb")  # noqa: SIM115 - closed at its end (or with the object)
+        self.file = igzip.open(path, "rb")  # noqa: SIM115 - closed at its end (or with the object)
         self.buf = b""
         self.pos = 0
         self.eof = False
@@ -99,6 +100,15 @@ def _first_at_least(buf: bytes, lo: int, key: bytes) -> int:
     return hi
 
 
+def _owner_start(buf: bytes, lo: int, key: bytes, span: int) -> int:
+    """Where ``key``'s lines start from ``lo``: first looked for as a line beginning within
+    about ``span`` bytes (the same owner's place in the other version: one search in C where
+    the bisection made some twenty key reads in Python), else by bisection (``key`` gone, or
+    far)."""
+    hit = buf.find(b"\n" + key + b"\t", max(lo - 1, 0), lo + 2 * span + PIECE)
+    return hit + 1 if hit >= 0 else _first_at_least(buf, lo, key)
+
+
 def _owner_end(stream: _Stream) -> int:
     """The start of the first owner (first field) that begins PIECE bytes or more after
     ``stream.pos``, or the end of the data (the stream may read on: positions are current)."""
@@ -147,10 +157,11 @@ def diff_file(
             n.fill(1 << 62)
             n_end = len(n.buf)
         else:
-            n_end = _first_at_least(n.buf, n.pos, _key(o.buf, o_end))
+            key, span = _key(o.buf, o_end), o_end - o.pos
+            n_end = _owner_start(n.buf, n.pos, key, span)
             while n_end >= len(n.buf) and not n.eof:  # the owner lies beyond: read on
                 n.read_on()
-                n_end = _first_at_least(n.buf, n.pos, _key(o.buf, o_end))
+                n_end = _owner_start(n.buf, n.pos, key, span)
         old_piece, new_piece = o.buf[o.pos : o_end], n.buf[n.pos : n_end]
         count = new_piece.count(b"\n")
         if old_piece != new_piece:
