@@ -11,9 +11,11 @@ People: a person's row sums over all their credits, and the people a day reaches
 credited ones (a new episode credits its series' regulars), so re-computing them reads a large
 share of every credit. Only what cannot be added up is re-computed:
 
-* re-computed whole: a person whose own row (or, for person_search, professions) changed, who
-  lost or changed a credit, who is credited on a title whose facts went or changed type or year
-  (person_stats), or who gets a row they had not (a first credit, a first rated title of a type);
+* re-computed whole: a person whose own row changed (for person_search, or professions; for
+  person_stats only a named person made a placeholder or the reverse: a new name is written
+  in place), whose credit row was updated, whose lost credit held their first or last year,
+  who is credited on a title whose facts went or changed type or year (person_stats), or who
+  gets a row they had not (a first credit, a first rated title of a type);
 * moved by difference, the others, from the temporary table ``credit`` (every credit row of the
   titles a change reaches, and whether this refresh added it):
   - a credit added (a new principal, director or writer row, or for person_stats a title whose
@@ -203,6 +205,19 @@ DROP_UNRATED_STATS = """
 DELETE FROM analytics.person_stats s
 WHERE s.person_id IN (SELECT person_id FROM stats_change) AND s.rated_titles = 0"""
 
+# a person whose own row changed (a new name, a death year) but who was and is named, which their
+# having rows shows (a placeholder has none): their rows take the name, nothing else moves
+RENAMED = """
+SELECT DISTINCT t.person_id FROM touched t JOIN catalog.person p USING (person_id)
+WHERE t.tab = 'person' AND t.op = 'update' AND NOT p.is_placeholder
+  AND EXISTS (SELECT 1 FROM analytics.person_stats s WHERE s.person_id = t.person_id)"""
+
+RENAME_PERSON_STATS = """
+UPDATE analytics.person_stats s SET nconst = p.nconst, primary_name = p.primary_name
+FROM catalog.person p
+WHERE p.person_id = s.person_id AND s.person_id = ANY (%s)
+  AND (s.nconst, s.primary_name) IS DISTINCT FROM (p.nconst, p.primary_name)"""
+
 # person_search: every credit row counts, with its role as R__15_analytics_rows.sql names it:
 # the credits added (the title's votes now), the credits kept on a title whose rating moved, came
 # or went (the difference), the credits lost (the title's votes before)
@@ -358,8 +373,9 @@ def keep_up_title_search(conn: psycopg.Connection) -> None:
 
 
 def keep_up_person_stats(conn: psycopg.Connection) -> None:
-    people = noted_ids(conn, "person_stats") | ids(conn, CREDIT_CHANGED) | ids(conn, LOST_UNNAMED)
-    people |= credited_on(conn, RESTATED)
+    renamed = ids(conn, RENAMED)
+    people = (noted_ids(conn, "person_stats") - renamed) | ids(conn, CREDIT_CHANGED)
+    people |= ids(conn, LOST_UNNAMED) | credited_on(conn, RESTATED)
     _recomputed(conn, people)
     conn.execute(STATS_MOVES)
     people |= ids(conn, STATS_UNKEPT)
@@ -367,6 +383,7 @@ def keep_up_person_stats(conn: psycopg.Connection) -> None:
     _recomputed(conn, people)
     conn.execute(MOVE_PERSON_STATS)
     conn.execute(DROP_UNRATED_STATS)
+    conn.execute(RENAME_PERSON_STATS, (sorted(renamed - people),))
 
 
 def keep_up_person_search(conn: psycopg.Connection) -> None:
