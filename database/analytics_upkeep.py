@@ -11,11 +11,11 @@ People: a person's row sums over all their credits, and the people a day reaches
 credited ones (a new episode credits its series' regulars), so re-computing them reads a large
 share of every credit. Only what cannot be added up is re-computed:
 
-* re-computed whole: a person whose own row changed (for person_search, or professions; for
-  person_stats only a named person made a placeholder or the reverse: a new name is written
-  in place), whose credit row was updated, whose lost credit held their first or last year,
-  who is credited on a title whose facts went or changed type or year (person_stats), or who
-  gets a row they had not (a first credit, a first rated title of a type);
+* re-computed whole: a person made a placeholder or the reverse (a named person's new name is
+  written in place), whose professions changed (person_search), whose credit row was updated,
+  whose lost credit held their first or last year, who is credited on a title whose facts went
+  or changed type or year (person_stats), or who gets a row they had not (a first credit, a
+  first rated title of a type);
 * moved by difference, the others, from the temporary table ``credit`` (every credit row of the
   titles a change reaches, and whether this refresh added it):
   - a credit added (a new principal, director or writer row, or for person_stats a title whose
@@ -210,10 +210,19 @@ WHERE s.person_id IN (SELECT person_id FROM stats_change) AND s.rated_titles = 0
 RENAMED = """
 SELECT DISTINCT t.person_id FROM touched t JOIN catalog.person p USING (person_id)
 WHERE t.tab = 'person' AND t.op = 'update' AND NOT p.is_placeholder
-  AND EXISTS (SELECT 1 FROM analytics.person_stats s WHERE s.person_id = t.person_id)"""
+  AND EXISTS (SELECT 1 FROM analytics.{table} s WHERE s.person_id = t.person_id)"""
 
 RENAME_PERSON_STATS = """
 UPDATE analytics.person_stats s SET nconst = p.nconst, primary_name = p.primary_name
+FROM catalog.person p
+WHERE p.person_id = s.person_id AND s.person_id = ANY (%s)
+  AND (s.nconst, s.primary_name) IS DISTINCT FROM (p.nconst, p.primary_name)"""
+
+RENAME_PERSON_SEARCH = """
+UPDATE analytics.person_search s
+SET nconst = p.nconst, primary_name = p.primary_name,
+    search_text = ml.unaccent_lower(p.primary_name),
+    name_keys = analytics.name_keys(ml.title_key(p.primary_name))
 FROM catalog.person p
 WHERE p.person_id = s.person_id AND s.person_id = ANY (%s)
   AND (s.nconst, s.primary_name) IS DISTINCT FROM (p.nconst, p.primary_name)"""
@@ -373,7 +382,7 @@ def keep_up_title_search(conn: psycopg.Connection) -> None:
 
 
 def keep_up_person_stats(conn: psycopg.Connection) -> None:
-    renamed = ids(conn, RENAMED)
+    renamed = ids(conn, RENAMED.format(table="person_stats"))
     people = (noted_ids(conn, "person_stats") - renamed) | ids(conn, CREDIT_CHANGED)
     people |= ids(conn, LOST_UNNAMED) | credited_on(conn, RESTATED)
     _recomputed(conn, people)
@@ -387,8 +396,10 @@ def keep_up_person_stats(conn: psycopg.Connection) -> None:
 
 
 def keep_up_person_search(conn: psycopg.Connection) -> None:
-    people = noted_ids(conn, "person_search") | ids(conn, CREDIT_CHANGED)
-    people |= ids(conn, LOST_UNNAMED)
+    renamed = ids(conn, RENAMED.format(table="person_search"))
+    professions = ids(conn, "SELECT person_id FROM touched WHERE tab = 'person_profession'")
+    people = (noted_ids(conn, "person_search") - renamed) | professions
+    people |= ids(conn, CREDIT_CHANGED) | ids(conn, LOST_UNNAMED)
     _recomputed(conn, people)
     conn.execute(SEARCH_MOVES)
     people |= ids(conn, SEARCH_UNKEPT)
@@ -396,6 +407,7 @@ def keep_up_person_search(conn: psycopg.Connection) -> None:
     _recomputed(conn, people)
     conn.execute(MOVE_PERSON_SEARCH)
     conn.execute(DROP_UNCREDITED_SEARCH)
+    conn.execute(RENAME_PERSON_SEARCH, (sorted(renamed - people),))
 
 
 def keep_up_summaries(conn: psycopg.Connection) -> None:

@@ -95,6 +95,14 @@ LEFT JOIN LATERAL (
 WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode' AND (ids IS NULL OR t.title_id = ANY (ids))
 $$;
 
+-- A person's exact-match keys in person_search, from their name's key (ml.title_key): the whole
+-- name's and its last word's (a surname typed alone); for the build and for a refresh that
+-- renames someone in place. One expression: the planner inlines it.
+CREATE OR REPLACE FUNCTION analytics.name_keys(name_key text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+SELECT ARRAY[name_key, regexp_replace(name_key, '^.* ', '')]
+$$;
+
 -- The people search index: named people credited on at least one title (principal or crew), with
 -- their credits per role and the votes of the titles they are credited on (their audience), for
 -- ranking. People of name.basics with no credit in the catalogue are left out: at full size they
@@ -129,7 +137,7 @@ WITH credit AS (
     GROUP BY pp.person_id
 )
 SELECT p.person_id, p.nconst, p.primary_name, ml.unaccent_lower(p.primary_name),
-       ARRAY[k.name_key, regexp_replace(k.name_key, '^.* ', '')],
+       analytics.name_keys(k.name_key),
        c.credits, c.directed, c.written, c.acted, c.produced, c.votes, f.professions
 FROM catalog.person p
 JOIN credits c USING (person_id)  -- people credited on a kept title: who a picker can mean
