@@ -339,7 +339,7 @@ class Importer:
     def _refresh_derived(self, conn: psycopg.Connection) -> None:
         """After a refresh's changes: the analytics tables' rows of what changed
         (database/analytics_upkeep.py)."""
-        with self.timer("refresh views"):
+        with self.timer("analytics"):
             for name, took in keep_up(conn).items():
                 self.report.phases[f"refresh:{name}"] = took
 

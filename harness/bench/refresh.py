@@ -120,7 +120,7 @@ def applied(report: dict) -> str:
             "build",
             "build:keys and indexes",
             "apply changes",
-            "refresh views",
+            "analytics",
             "keep files",
         )
         or k.startswith("refresh:")  # each analytics table and view
