@@ -1,4 +1,4 @@
-"""The four big analytics tables, kept up to date row by row after a refresh of the catalogue.
+"""The analytics tables, kept up to date row by row after a refresh of the catalogue.
 
 ``analytics.title_facts``, ``title_search``, ``person_stats`` and ``person_search`` are tables
 built from the functions of migrations/R__15_analytics_rows.sql. A refresh notes the catalogue
@@ -20,7 +20,8 @@ share of every credit. Only what cannot be added up is re-computed:
   titles a change reaches, and whether this refresh added it):
   - a credit added (a new principal, director or writer row, or for person_stats a title whose
     facts came, such as a placeholder made real): counts + 1, votes and the rating sum + the
-    title's, first and last year widened;
+    title's, first and last year widened; a credit deleted: the same subtracted (its title's
+    values before the refresh);
   - a title whose rating moved, came or went (IMDb's commonest daily change: the votes of every
     popular title): votes, rated titles and rating sum + the difference, on the credits that
     were there before (person_search: the apply's note ``moved_rating``, episodes included;
