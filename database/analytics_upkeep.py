@@ -40,6 +40,7 @@ Readers see the previous rows until the commit, and are never blocked.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import psycopg
 
@@ -382,33 +383,59 @@ def keep_up_title_search(conn: psycopg.Connection) -> None:
     _recompute(conn, "title_search", noted_ids(conn, "title_search"))
 
 
+@dataclass(frozen=True)
+class PeopleUpkeep:
+    """How one of the two people tables follows the changes (the SQL above)."""
+
+    table: str
+    moves: str  # creates the temporary table of its differences
+    unkept: str  # people whose differences cannot be applied: re-computed too
+    move: str  # applies the differences
+    drop: str  # deletes the rows they leave empty
+    rename: str  # writes a new name in place (parameter: the people)
+
+
+PERSON_STATS = PeopleUpkeep(
+    "person_stats",
+    STATS_MOVES,
+    STATS_UNKEPT,
+    MOVE_PERSON_STATS,
+    DROP_UNRATED_STATS,
+    RENAME_PERSON_STATS,
+)
+PERSON_SEARCH = PeopleUpkeep(
+    "person_search",
+    SEARCH_MOVES,
+    SEARCH_UNKEPT,
+    MOVE_PERSON_SEARCH,
+    DROP_UNCREDITED_SEARCH,
+    RENAME_PERSON_SEARCH,
+)
+
+
+def _keep_up_people(conn: psycopg.Connection, upkeep: PeopleUpkeep, also: set[int]) -> None:
+    """Re-compute whole the people no difference can follow (``also``: the table's own
+    reasons), move the others by difference, rename the renamed in place."""
+    renamed = ids(conn, RENAMED.format(table=upkeep.table))
+    people = (noted_ids(conn, upkeep.table) - renamed) | also
+    people |= ids(conn, CREDIT_CHANGED) | ids(conn, LOST_UNNAMED)
+    _recomputed(conn, people)
+    conn.execute(upkeep.moves)
+    people |= ids(conn, upkeep.unkept)
+    _recompute(conn, upkeep.table, people)
+    _recomputed(conn, people)
+    conn.execute(upkeep.move)
+    conn.execute(upkeep.drop)
+    conn.execute(upkeep.rename, (sorted(renamed - people),))
+
+
 def keep_up_person_stats(conn: psycopg.Connection) -> None:
-    renamed = ids(conn, RENAMED.format(table="person_stats"))
-    people = (noted_ids(conn, "person_stats") - renamed) | ids(conn, CREDIT_CHANGED)
-    people |= ids(conn, LOST_UNNAMED) | credited_on(conn, RESTATED)
-    _recomputed(conn, people)
-    conn.execute(STATS_MOVES)
-    people |= ids(conn, STATS_UNKEPT)
-    _recompute(conn, "person_stats", people)
-    _recomputed(conn, people)
-    conn.execute(MOVE_PERSON_STATS)
-    conn.execute(DROP_UNRATED_STATS)
-    conn.execute(RENAME_PERSON_STATS, (sorted(renamed - people),))
+    _keep_up_people(conn, PERSON_STATS, credited_on(conn, RESTATED))
 
 
 def keep_up_person_search(conn: psycopg.Connection) -> None:
-    renamed = ids(conn, RENAMED.format(table="person_search"))
-    professions = ids(conn, "SELECT person_id FROM touched WHERE tab = 'person_profession'")
-    people = (noted_ids(conn, "person_search") - renamed) | professions
-    people |= ids(conn, CREDIT_CHANGED) | ids(conn, LOST_UNNAMED)
-    _recomputed(conn, people)
-    conn.execute(SEARCH_MOVES)
-    people |= ids(conn, SEARCH_UNKEPT)
-    _recompute(conn, "person_search", people)
-    _recomputed(conn, people)
-    conn.execute(MOVE_PERSON_SEARCH)
-    conn.execute(DROP_UNCREDITED_SEARCH)
-    conn.execute(RENAME_PERSON_SEARCH, (sorted(renamed - people),))
+    professions = "SELECT person_id FROM touched WHERE tab = 'person_profession'"
+    _keep_up_people(conn, PERSON_SEARCH, ids(conn, professions))
 
 
 def keep_up_summaries(conn: psycopg.Connection) -> None:
