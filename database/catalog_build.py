@@ -7,13 +7,15 @@ The staging tables are typed (migrations/V101__staging.sql): COPY already refuse
    each load (a duplicate key keeps the file's last line and rejects the others); placeholders for
    people and titles that other files reference but the basics files lack.
 2. ``finish``: the unique, foreign-key and secondary indexes declared on ``catalog`` (the one home
-   of the DDL, cloned from its catalogue), then ANALYZE.
+   of the DDL, cloned from its catalogue), then ANALYZE of every table.
 
 Three transactions (``build``): the lookups, titles (and people) first; then the tables that
 depend only on those, in two lanes on two connections (both cores): principals, genres and
 professions; akas, crew, ratings, episodes and known-for (about equal: 20 M IMDb-shaped rows); then
-the placeholders and the keys. ``catalog_next`` is scratch until the importer swaps it in: a run
-stopped half-way leaves it to the next run, which drops it first.
+the placeholders and the keys. A subset keeps only the people its titles credit: they load after
+the lanes, then their professions and known-for titles in two lanes. ``catalog_next`` is scratch
+until the importer swaps it in: a run stopped half-way leaves it to the next run, which drops it
+first.
 """
 
 from __future__ import annotations
@@ -536,7 +538,10 @@ class CatalogBuilder:
         ).fetchall()
         for (indexdef,) in indexes:
             self.x(indexdef.replace(" ON catalog.", " ON catalog_next."))
-        self.x("ANALYZE catalog_next.title, catalog_next.person, catalog_next.rating")
+        # statistics for every table: the views prebuilt next and the first refresh plan with
+        # them (autovacuum would analyze the big tables only some time after the swap)
+        tables = ", ".join(f"catalog_next.{t}" for t in catalog_tables(self.conn, "catalog_next"))
+        self.x(f"ANALYZE {tables}")
 
     def run(self, steps: Steps) -> None:
         """The steps in one transaction of this builder's connection, each timed."""
@@ -619,7 +624,8 @@ class CatalogBuilder:
     def build(self) -> BuildStats:
         """Lookups and titles; the other tables in two lanes; placeholders and keys. Unfiltered,
         people load first (principals and crew note the unnamed ones); for a subset, after the
-        principals and crew, since only the people the kept titles reference are kept."""
+        principals and crew, since only the people the kept titles reference are kept, and then
+        their professions and known-for titles in two lanes of their own."""
         unfiltered = not self.subset.active
         people = [("people", CatalogBuilder.people)]
         links = [
@@ -651,9 +657,11 @@ class CatalogBuilder:
                 ],
             )
         )
+        if not unfiltered:  # the people the kept titles credit, then their two link tables
+            self.run(people)
+            self.run_lanes((links[:1], links[1:]))
         self.run(
             [
-                *([] if unfiltered else people + links),
                 ("placeholder people", CatalogBuilder.placeholder_people),
                 ("placeholder titles", CatalogBuilder.placeholder_titles),
                 ("keys and indexes", CatalogBuilder.finish),
