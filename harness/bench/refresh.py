@@ -16,6 +16,7 @@ every title type, and its trained database ``netfloox_full``): the refresh impor
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import threading
 import time
@@ -214,16 +215,32 @@ runtimes and names changed: harness/imdb_next_day.py). Title types: {title_types
     return body
 
 
+def full_day_two(rate: float = 0.01) -> tuple[Path, dict[str, int]]:
+    """The next day of the files a ``bench full`` run generated, in their own folder; reused when
+    already written for those files and this rate (at full size it takes minutes, which can be
+    spent while ``bench full`` still trains: ``python -c 'from harness.bench.refresh import
+    full_day_two; full_day_two()'``)."""
+    folder = config.home_dir() / "bench-full"
+    day2 = config.home_dir() / "bench-full-day2"
+    stamp = day2 / "day.json"
+    made = {"rate": rate, "day1": json.loads((folder / "rows.json").read_text())}
+    if stamp.exists() and json.loads(stamp.read_text())["made"] == made:
+        return day2, json.loads(stamp.read_text())["changed"]
+    shutil.rmtree(day2, ignore_errors=True)
+    changed = next_day(folder, day2, rate=rate)
+    stamp.write_text(json.dumps({"made": made, "changed": changed}))
+    return day2, changed
+
+
 def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = print) -> str:
     """Day 2 at full size on the database and files a ``bench full --keep`` run left."""
     folder = config.home_dir() / "bench-full"
-    day2 = config.home_dir() / "bench-full-day2"
     data_dir = config.pgdata_dir() if not config.external_database_url() else folder
     url = make_conninfo(server_url, dbname=FULL_DB)
     require_kept(server_url)
     start = time.perf_counter()
-    changed = next_day(folder, day2, rate=rate)
-    echo(f"day 2 generated in {time.perf_counter() - start:,.0f} s: {changed}")
+    day2, changed = full_day_two(rate)
+    echo(f"day 2 generated (or reused) in {time.perf_counter() - start:,.0f} s: {changed}")
     try:
         baseline = shutil.disk_usage(data_dir).used
         args = ["import", "--source", str(day2), "--title-types", "all", "--no-disk-check"]
