@@ -5,8 +5,7 @@ built from the functions of migrations/R__15_analytics_rows.sql. A refresh notes
 rows it inserted, updated or deleted in ``touched`` (database/catalog_refresh.py: ``noted``); here,
 in the same transaction, the rows they move are brought up to date.
 
-Titles: the rows of every title a change reaches (``READS``) are deleted and computed again, one
-key at a time (``BY_KEY``).
+Titles: the rows of every title a change reaches (``READS``) are deleted and computed again.
 
 People: a person's row sums over all their credits, and the people a day reaches are the most
 credited ones (a new episode credits its series' regulars), so re-computing them reads a large
@@ -341,26 +340,15 @@ def credited_on(conn: psycopg.Connection, titles: str) -> set[int]:
     return ids(conn, f"SELECT person_id FROM credit WHERE title_id IN ({titles})")
 
 
-# The rows of some keys, computed key by key: the build's function (every row) with one key's
-# condition, which the planner pushes into each of its tables' indexes; OFFSET 0 keeps it one
-# subquery per key. Given the keys as one array (``= ANY (ids)``), the planner joined and hashed
-# whole tables: the people a day reaches are the most credited, and its estimate of their credits,
-# from a heavy-tailed column's statistics (or from none, right after a rebuild), was 27 to 130
-# times too high (at 20 M rows: all of person and title_facts read to re-compute 8 k people, with
-# 33 k credits between them, 4.1 s).
-BY_KEY = """
-INSERT INTO analytics.{table}
-SELECT r.* FROM unnest(%s::integer[]) AS k (id)
-CROSS JOIN LATERAL (
-    SELECT * FROM analytics.{table}_rows() v WHERE v.{key} = k.id OFFSET 0) r"""
-
-
 def _recompute(conn: psycopg.Connection, table: str, keys: set[int]) -> None:
     """Delete and compute again the rows of ``keys``."""
     key, _ = READS[table]
     listed = sorted(keys)
     conn.execute(f"DELETE FROM analytics.{table} WHERE {key} = ANY (%s)", (listed,))
-    conn.execute(BY_KEY.format(table=table, key=key), (listed,))
+    conn.execute(
+        f"INSERT INTO analytics.{table} SELECT * FROM analytics.{table}_rows(%s::integer[])",
+        (listed,),
+    )
 
 
 def _recomputed(conn: psycopg.Connection, people: set[int]) -> None:

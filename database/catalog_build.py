@@ -542,9 +542,9 @@ class CatalogBuilder:
         ).fetchall()
         for (indexdef,) in indexes:
             self.x(indexdef.replace(" ON catalog.", " ON catalog_next."))
-        # the lookups too: without statistics a lookup of 141 genres was planned as 1,310 rows
-        # and looped over, once per title a refresh re-computes; the other big tables are left to
-        # autovacuum after the swap (their plans were not measured with statistics at full size)
+        # the lookups too (tiny; without statistics the planner took 141 genres for 1,310 rows);
+        # the big link tables are left to autovacuum after the swap (the plans of the prebuilt
+        # views and of a first refresh were not measured with their statistics at full size)
         self.x(f"ANALYZE {', '.join(f'catalog_next.{t}' for t in ANALYZED)}")
 
     def run(self, steps: Steps) -> None:

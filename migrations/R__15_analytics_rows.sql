@@ -1,24 +1,20 @@
--- The rows of the four big analytics tables (and the one row of key_figures): what R__20, R__21
--- and R__22 build the tables from, and what a refresh re-computes for the titles and people that
--- changed (database/analytics_upkeep.py: delete their rows, insert these functions' rows of those
--- keys, asked one key at a time: `WHERE v.person_id = k.id`, which the planner pushes down to each
--- table's index). The tables are kept up to date row by row: a materialized view could only be
--- recomputed whole (at 20 M rows, 162 of a refresh's 185 s).
+-- The rows of the four big analytics tables, per key (and the one row of key_figures): what R__20, R__21 and R__22 build the tables
+-- from (ids NULL: every row), and what a refresh re-computes for the titles and people that
+-- changed (database/analytics_upkeep.py: delete their rows, insert these). The tables are kept
+-- up to date row by row: a materialized view could only be recomputed whole (at 20 M rows, 162 of
+-- a refresh's 185 s).
 --
--- Each function is one SELECT in SQL, STABLE: the planner inlines it, so a condition on its key
--- reaches the tables it reads. The bodies name analytics.title_facts, built by R__20 after this
--- file.
+-- Each function is one SELECT in SQL, STABLE: the planner inlines it, and a constant argument
+-- folds its `ids IS NULL OR ... = ANY (ids)` conditions away (NULL: the plans of a whole build,
+-- hash joins and aggregates) or into index lookups (an array: only those titles' or people's
+-- rows read). The bodies name analytics.title_facts, built by R__20 after this file.
 SET LOCAL check_function_bodies = off;
 
--- The functions took an array of keys until the refresh asked them one key at a time (and
--- person_stats_rows gained rating_sum): the old signatures go
-DROP FUNCTION IF EXISTS analytics.title_facts_rows(integer[]);
+-- person_stats_rows gained a column (rating_sum): a new return type needs the old function gone
 DROP FUNCTION IF EXISTS analytics.person_stats_rows(integer[]);
-DROP FUNCTION IF EXISTS analytics.title_search_rows(integer[]);
-DROP FUNCTION IF EXISTS analytics.person_search_rows(integer[]);
 
 -- One row per named title that is not an episode: the dimensions every chart filters on.
-CREATE OR REPLACE FUNCTION analytics.title_facts_rows()
+CREATE OR REPLACE FUNCTION analytics.title_facts_rows(ids integer[])
 RETURNS TABLE (title_id integer, tconst text, primary_title text, title_type text,
                start_year smallint, runtime_minutes integer, is_adult boolean,
                average_rating numeric, num_votes integer, genres text[])
@@ -26,6 +22,7 @@ LANGUAGE sql STABLE AS $$
 WITH genres AS (
     SELECT tg.title_id, array_agg(g.name ORDER BY tg.position) AS genres
     FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
+    WHERE ids IS NULL OR tg.title_id = ANY (ids)
     GROUP BY tg.title_id
 )
 SELECT t.title_id, t.tconst, t.primary_title, tt.name, t.start_year, t.runtime_minutes,
@@ -34,7 +31,7 @@ FROM catalog.title t
 JOIN catalog.title_type tt USING (title_type_id)
 LEFT JOIN catalog.rating r USING (title_id)
 LEFT JOIN genres g USING (title_id)
-WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode'
+WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode' AND (ids IS NULL OR t.title_id = ANY (ids))
 $$;
 
 -- Track records of named people by role: films, rated films, mean rating, total votes; per
@@ -42,19 +39,21 @@ $$;
 -- ratings, exact) lets a refresh move the average and the votes by difference when only ratings
 -- change (database/analytics_upkeep.py); average_rating = round(rating_sum / rated_titles, 2),
 -- the same numeric division as avg().
-CREATE OR REPLACE FUNCTION analytics.person_stats_rows()
+CREATE OR REPLACE FUNCTION analytics.person_stats_rows(ids integer[])
 RETURNS TABLE (role text, person_id integer, nconst text, primary_name text, title_type text,
                titles bigint, rated_titles bigint, average_rating numeric, rating_sum numeric,
                votes bigint, first_year smallint, last_year smallint)
 LANGUAGE sql STABLE AS $$
 WITH credits AS (  -- an actor may be listed twice for one title: counted once
     SELECT d.person_id, d.title_id, 'director' AS role FROM catalog.title_director d
+    WHERE ids IS NULL OR d.person_id = ANY (ids)
     UNION ALL
     SELECT w.person_id, w.title_id, 'writer' FROM catalog.title_writer w
+    WHERE ids IS NULL OR w.person_id = ANY (ids)
     UNION ALL
     SELECT DISTINCT p.person_id, p.title_id, 'actor'
     FROM catalog.principal p JOIN catalog.category c USING (category_id)
-    WHERE c.name IN ('actor', 'actress')
+    WHERE c.name IN ('actor', 'actress') AND (ids IS NULL OR p.person_id = ANY (ids))
       AND EXISTS (SELECT 1 FROM analytics.title_facts f WHERE f.title_id = p.title_id)
 ), per_type AS (  -- aggregate before looking names up: 10x fewer rows to join
     SELECT c.role, c.person_id, f.title_type, count(*) AS titles,
@@ -75,7 +74,7 @@ $$;
 
 -- Search support: one row per searchable title with its normalised names (primary, original and
 -- alternative titles, trigram-indexed) and their exact-match keys.
-CREATE OR REPLACE FUNCTION analytics.title_search_rows()
+CREATE OR REPLACE FUNCTION analytics.title_search_rows(ids integer[])
 RETURNS TABLE (title_id integer, tconst text, primary_title text, original_title text,
                title_type text, start_year smallint, num_votes integer, average_rating numeric,
                search_text text, title_keys text[])
@@ -95,7 +94,7 @@ LEFT JOIN LATERAL (
            array_agg(DISTINCT ml.title_key(d.title)) AS keys
     FROM (SELECT DISTINCT x.title FROM catalog.aka x
           WHERE x.title_id = t.title_id AND x.title <> t.primary_title) d) a ON true
-WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode'
+WHERE NOT t.is_placeholder AND tt.name <> 'tvEpisode' AND (ids IS NULL OR t.title_id = ANY (ids))
 $$;
 
 -- A person's exact-match keys in person_search, from their name's key (ml.title_key): the whole
@@ -110,7 +109,7 @@ $$;
 -- their credits per role and the votes of the titles they are credited on (their audience), for
 -- ranking. People of name.basics with no credit in the catalogue are left out: at full size they
 -- are most of the 15 M, and a picker has nothing to say about them.
-CREATE OR REPLACE FUNCTION analytics.person_search_rows()
+CREATE OR REPLACE FUNCTION analytics.person_search_rows(ids integer[])
 RETURNS TABLE (person_id integer, nconst text, primary_name text, search_text text,
                name_keys text[], credits bigint, directed bigint, written bigint, acted bigint,
                produced bigint, votes bigint, professions text)
@@ -119,8 +118,11 @@ WITH credit AS (
     SELECT p.person_id, p.title_id,
            CASE c.name WHEN 'actress' THEN 'actor' WHEN 'self' THEN 'actor' ELSE c.name END AS role
     FROM catalog.principal p JOIN catalog.category c USING (category_id)
+    WHERE ids IS NULL OR p.person_id = ANY (ids)
     UNION ALL SELECT d.person_id, d.title_id, 'director' FROM catalog.title_director d
+    WHERE ids IS NULL OR d.person_id = ANY (ids)
     UNION ALL SELECT w.person_id, w.title_id, 'writer' FROM catalog.title_writer w
+    WHERE ids IS NULL OR w.person_id = ANY (ids)
 ), credits AS (
     SELECT x.person_id, count(*) AS credits,
            count(*) FILTER (WHERE x.role = 'director') AS directed,
@@ -133,6 +135,7 @@ WITH credit AS (
 ), professions AS (
     SELECT pp.person_id, string_agg(f.name, ', ' ORDER BY pp.position) AS professions
     FROM catalog.person_profession pp JOIN catalog.profession f USING (profession_id)
+    WHERE ids IS NULL OR pp.person_id = ANY (ids)
     GROUP BY pp.person_id
 )
 SELECT p.person_id, p.nconst, p.primary_name, ml.unaccent_lower(p.primary_name),
@@ -142,7 +145,7 @@ FROM catalog.person p
 JOIN credits c USING (person_id)  -- people credited on a kept title: who a picker can mean
 CROSS JOIN LATERAL (SELECT ml.title_key(p.primary_name) AS name_key) k  -- computed once
 LEFT JOIN professions f USING (person_id)
-WHERE NOT p.is_placeholder
+WHERE NOT p.is_placeholder AND (ids IS NULL OR p.person_id = ANY (ids))
 $$;
 
 -- The buckets of a rated title in analytics.rating_profile: 'rating' (steps of 0.5), 'runtime'

@@ -10,14 +10,14 @@ DROP TABLE IF EXISTS analytics.rating_profile CASCADE;
 
 -- One row per named title that is not an episode: the dimensions every chart filters on. A table
 -- kept row by row by a refresh (R__15_analytics_rows.sql), as person_stats below.
-CREATE TABLE analytics.title_facts AS SELECT * FROM analytics.title_facts_rows();
+CREATE TABLE analytics.title_facts AS SELECT * FROM analytics.title_facts_rows(NULL);
 CREATE UNIQUE INDEX title_facts_pk ON analytics.title_facts (title_id);
 CREATE INDEX title_facts_type_year ON analytics.title_facts (title_type, start_year);
 CREATE INDEX title_facts_genres ON analytics.title_facts USING gin (genres);
 ANALYZE analytics.title_facts;
 
 -- Track records of named people by role (R__15_analytics_rows.sql).
-CREATE TABLE analytics.person_stats AS SELECT * FROM analytics.person_stats_rows();
+CREATE TABLE analytics.person_stats AS SELECT * FROM analytics.person_stats_rows(NULL);
 CREATE INDEX person_stats_role ON analytics.person_stats (role, title_type, titles DESC);
 -- The Explore page's best-rated people of one type: read in rating order, not all aggregated
 -- (at full size on the IMDb-shaped generator: 514 ms for both tables before).

@@ -5,7 +5,7 @@
 -- Search support: one row per searchable title with its normalised names and their exact-match
 -- keys (R__15_analytics_rows.sql), kept row by row by a refresh.
 DROP TABLE IF EXISTS analytics.title_search CASCADE;
-CREATE TABLE analytics.title_search AS SELECT * FROM analytics.title_search_rows();
+CREATE TABLE analytics.title_search AS SELECT * FROM analytics.title_search_rows(NULL);
 CREATE UNIQUE INDEX title_search_pk ON analytics.title_search (title_id);
 -- the app's pickers and cards look titles up by tconst (without it: a scan of the whole view,
 -- 636 ms at full size)
