@@ -224,8 +224,9 @@ def full_day_two(rate: float = 0.01) -> tuple[Path, dict[str, int]]:
     day2 = config.home_dir() / "bench-full-day2"
     stamp = day2 / "day.json"
     made = {"rate": rate, "day1": json.loads((folder / "rows.json").read_text())}
-    if stamp.exists() and json.loads(stamp.read_text())["made"] == made:
-        return day2, json.loads(stamp.read_text())["changed"]
+    written = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if written.get("made") == made:
+        return day2, written["changed"]
     shutil.rmtree(day2, ignore_errors=True)
     changed = next_day(folder, day2, rate=rate)
     stamp.write_text(json.dumps({"made": made, "changed": changed}))
