@@ -11,8 +11,9 @@ People: a person's row sums over all their credits, and the people a day reaches
 credited ones (a new episode credits its series' regulars), so re-computing them reads a large
 share of every credit. Only what cannot be added up is re-computed:
 
-* re-computed whole: a person made a placeholder or the reverse (a named person's new name is
-  written in place), whose professions changed (person_search), whose credit row was updated,
+* written in place: a named person's new name, and their new professions (person_search: a
+  change of name.basics that moves no sum);
+* re-computed whole: a person made a placeholder or the reverse, whose credit row was updated,
   whose lost credit held their first or last year, who is credited on a title whose facts went
   or changed type or year (person_stats), or who gets a row they had not (a first credit, a
   first rated title of a type);
@@ -50,7 +51,7 @@ READS = {
     "title_facts": ("title_id", ("title", "rating", "title_genre")),
     "title_search": ("title_id", ("title", "rating", "aka")),
     "person_stats": ("person_id", ("person",)),
-    "person_search": ("person_id", ("person", "person_profession")),
+    "person_search": ("person_id", ("person",)),  # professions: written in place
 }
 # every table of analytics: the four above, the two summaries and key_figures
 KEPT = (*READS, "yearly_stats", "rating_profile", "key_figures")
@@ -228,6 +229,14 @@ SET nconst = p.nconst, primary_name = p.primary_name,
 FROM catalog.person p
 WHERE p.person_id = s.person_id AND s.person_id = ANY (%s)
   AND (s.nconst, s.primary_name) IS DISTINCT FROM (p.nconst, p.primary_name)"""
+
+# person_search: the professions of the people whose professions changed, written in place
+WRITE_PROFESSIONS = """
+UPDATE analytics.person_search s
+SET professions = (SELECT string_agg(f.name, ', ' ORDER BY pp.position)
+                   FROM catalog.person_profession pp JOIN catalog.profession f USING (profession_id)
+                   WHERE pp.person_id = s.person_id)
+WHERE s.person_id IN (SELECT person_id FROM touched WHERE tab = 'person_profession')"""
 
 # person_search: every credit row counts, with its role as R__15_analytics_rows.sql names it:
 # the credits added (the title's votes now), the credits kept on a title whose rating moved, came
@@ -434,8 +443,8 @@ def keep_up_person_stats(conn: psycopg.Connection) -> None:
 
 
 def keep_up_person_search(conn: psycopg.Connection) -> None:
-    professions = "SELECT person_id FROM touched WHERE tab = 'person_profession'"
-    _keep_up_people(conn, PERSON_SEARCH, ids(conn, professions))
+    _keep_up_people(conn, PERSON_SEARCH, set())
+    conn.execute(WRITE_PROFESSIONS)  # the rows re-computed already have theirs: written again
 
 
 def keep_up_summaries(conn: psycopg.Connection) -> None:

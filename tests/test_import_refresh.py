@@ -184,20 +184,33 @@ def _edited(src, dst, edits) -> None:
         (dst / path.name).write_bytes(gzip.compress(b"\n".join([header, *lines]) + b"\n"))
 
 
-def _first_credited_person(folder) -> bytes:
+def _credited_people(folder) -> list[bytes]:
+    """The people of the principals file, in the order of their first credit."""
     import gzip
 
     lines = gzip.decompress((folder / "title.principals.tsv.gz").read_bytes()).splitlines()
-    return lines[1].split(b"\t")[2]
+    return list(dict.fromkeys(line.split(b"\t")[2] for line in lines[1:]))
 
 
 def test_changed_lines_settle_placeholders_and_lookup_names(tmp_path, db_url, other_db_url):
     """The cases a day's changed lines reach beyond their own rows, each against a full import:
     a person and a title whose basics line goes while rows still reference them (placeholders
     now), placeholders no row references any more (gone), one that gets its basics line (real
-    now), a genre and a category no line uses any more and new ones."""
+    now), a genre and a category no line uses any more and new ones, people whose professions
+    change (written in place) or go."""
     Generator(2_000, seed=5).write(tmp_path / "gen")
-    gone_person = _first_credited_person(tmp_path / "gen")
+    gone_person, new_job, no_job = _credited_people(tmp_path / "gen")[:3]
+    jobs = {new_job: b"producer,miscellaneous", no_job: b"\\N"}
+
+    def names2(lines):
+        out = []
+        for line in lines:
+            f = line.split(b"\t")
+            if f[0] != gone_person:
+                f[4] = jobs.get(f[0], f[4])
+                out.append(b"\t".join(f))
+        return out
+
     rated = b"tt0000011"  # the generator's first rated title (see its ratings file)
 
     def basics1(lines):
@@ -243,7 +256,7 @@ def test_changed_lines_settle_placeholders_and_lookup_names(tmp_path, db_url, ot
             "title.principals.tsv.gz": lambda x: principals2(
                 [y for y in x if not y.startswith(b"tt0000001\t99\t")]
             ),
-            "name.basics.tsv.gz": lambda x: [y for y in x if not y.startswith(gone_person + b"\t")],
+            "name.basics.tsv.gz": names2,
         },
     )
     imported(db_url, tmp_path / "day1")
@@ -265,6 +278,14 @@ def test_changed_lines_settle_placeholders_and_lookup_names(tmp_path, db_url, ot
             (gone_person.decode(), rated.decode()),
         ).fetchone()
     assert placeholders == (True, True, False, 0, 0, ["Western"], 1)
+    with psycopg.connect(db_url) as conn:
+        professions = dict(
+            conn.execute(
+                "SELECT nconst, professions FROM analytics.person_search WHERE nconst = ANY (%s)",
+                ([new_job.decode(), no_job.decode()],),
+            ).fetchall()
+        )
+    assert professions == {new_job.decode(): "producer, miscellaneous", no_job.decode(): None}
 
 
 def _fields(folder, name) -> list[list[bytes]]:
