@@ -77,6 +77,21 @@ def _id(col: str) -> str:
 ANALYZED = ("title", "person", "rating", "title_type", "genre", "category", "profession")
 
 
+# lookup: (its key, the table whose rows use it)
+LOOKUP_USES = {
+    "title_type": ("title_type_id", "title"),
+    "genre": ("genre_id", "title_genre"),
+    "category": ("category_id", "principal"),
+    "profession": ("profession_id", "person_profession"),
+}
+
+# A name no row uses any more: gone. ``OFFSET 0`` keeps each check a probe that stops at the first
+# row using the name; as an anti-join it read the whole table (principal's categories: 2.4 s at
+# 20 M rows). Formatted with lookup, key, table, schema and which (the names checked).
+UNUSED_LOOKUP = """DELETE FROM {schema}.{lookup} l WHERE l.{key} IN ({which})
+  AND NOT EXISTS (SELECT 1 FROM {schema}.{table} u WHERE u.{key} = l.{key} OFFSET 0)"""
+
+
 @dataclass
 class Subset:
     """What to keep: all titles (None, None) or some types and/or a vote floor."""
@@ -129,6 +144,8 @@ class CatalogBuilder:
         self.stats = BuildStats()
         self.stop: threading.Event | None = None  # set while two lanes run: one of them failed
         self.changes_only = False  # staging holds the changed lines only (``build_changes``)
+        self.stage_people: Callable[[list[int]], None] = lambda ids: None
+        self.largest_old_title = 0
 
     def on(self, conn: psycopg.Connection) -> CatalogBuilder:
         """The same build on another connection, with statistics of its own."""
@@ -239,10 +256,13 @@ class CatalogBuilder:
         when unfiltered, since every referenced title exists, as a placeholder if need be)."""
         if not self.subset.active:
             return "true"
-        return (
+        kept = (
             f"EXISTS (SELECT 1 FROM catalog_next.title k "
             f"WHERE k.title_id = {key} AND NOT k.is_placeholder)"
         )
+        if self.changes_only:  # or kept already (a subset has no placeholder titles)
+            kept += f" OR EXISTS (SELECT 1 FROM catalog.title k WHERE k.title_id = {key})"
+        return f"({kept})"
 
     # ------------------------------------------------------------------ steps
     def create_schema(self) -> None:
@@ -460,6 +480,8 @@ class CatalogBuilder:
         where = "true"
         if self.subset.active:
             where = f"n.person_key IN ({self.REFERENCED_PEOPLE})"
+            if self.changes_only:  # or kept already
+                where += " OR n.person_key IN (SELECT person_id FROM catalog.person)"
         self.create_tables("person")
 
         def insert() -> None:
@@ -477,6 +499,22 @@ class CatalogBuilder:
             ),
         )
 
+    def unused_lookups(self) -> None:
+        """A subset keeps the names its rows use: those of the lines it leaves out are gone
+        (the lookups load before the titles are chosen)."""
+        if not self.subset.active:
+            return
+        for lookup, (key, table) in LOOKUP_USES.items():
+            self.x(
+                UNUSED_LOOKUP.format(
+                    schema="catalog_next",
+                    lookup=lookup,
+                    key=key,
+                    table=table,
+                    which=f"SELECT {key} FROM catalog_next.{lookup}",
+                )
+            )
+
     def placeholder_people(self) -> None:
         """People that principals and crew reference but name.basics lacks, unnamed."""
         missing = "SELECT id FROM staging.missing_person"
@@ -484,6 +522,9 @@ class CatalogBuilder:
             missing = f"""SELECT r.person_id FROM ({self.REFERENCED_PEOPLE}) r
                           WHERE NOT EXISTS (SELECT 1 FROM catalog_next.person p
                                             WHERE p.person_id = r.person_id)"""
+            if self.changes_only:  # nor in the catalogue
+                missing += """ AND NOT EXISTS (SELECT 1 FROM catalog.person p
+                                               WHERE p.person_id = r.person_id)"""
         self.stats.placeholder_people = self.x(
             f"""INSERT INTO catalog_next.person (person_id, nconst, is_placeholder)
                 SELECT DISTINCT m.id, {_imdb_id("'nm'", "m.id")}, true FROM ({missing}) m(id)"""
@@ -591,34 +632,85 @@ class CatalogBuilder:
             self.stop = None
         self.stats.duplicate_list_entries += other.stats.duplicate_list_entries
 
-    def build_changes(self) -> BuildStats:
-        """The rows of the changed lines alone (staging holds only them, every title type kept),
-        on this connection in one transaction: the same steps as ``build``, a reference counted
-        missing only if the live catalogue lacks it too, no keys or indexes beyond the primary
-        keys (database/catalog_delta.py applies these rows to the catalogue)."""
-        if self.subset.active:
-            raise NotIncremental("a subset of the titles is kept")
+    def build_changes(
+        self, stage_people: Callable[[list[int]], None], largest_old_title: int
+    ) -> BuildStats:
+        """The rows of the changed lines alone (staging holds only them), on this connection in
+        one transaction: the same steps as ``build``, a reference counted missing only if the
+        live catalogue lacks it too, no keys or indexes beyond the primary keys
+        (database/catalog_delta.py applies these rows to the catalogue).
+
+        A subset of the title types: the lines of the titles kept (changed now or kept already),
+        and the people they credit: those the catalogue lacks are named from their line of
+        name.basics, changed or not (``stage_people`` stages those lines). Where the unchanged
+        lines of the other files would be needed too (a title now kept whose id the previous
+        files reach: ``largest_old_title``, their largest title id), NotIncremental."""
+        if self.subset.min_votes is not None:
+            raise NotIncremental("a vote floor is kept: a title's votes move it in or out")
         self.changes_only = True
+        self.stage_people = stage_people
+        self.largest_old_title = largest_old_title
+        people = [("people", CatalogBuilder.people)]
+        links = [
+            ("professions", CatalogBuilder.professions),
+            ("known for", CatalogBuilder.known_for),
+        ]
+        titles = [
+            ("schema", CatalogBuilder.create_schema),
+            ("lookups", CatalogBuilder.lookups),
+            ("titles", CatalogBuilder.titles),
+        ]
+        credits = [
+            ("principals", CatalogBuilder.principals),
+            ("genres", CatalogBuilder.title_genres),
+            ("akas", CatalogBuilder.akas),
+            ("crew", CatalogBuilder.crew),
+            ("ratings", CatalogBuilder.ratings),
+            ("episodes", CatalogBuilder.episodes),
+        ]
+        if self.subset.active:  # the people after the credits that choose them
+            titles.append(("titles now kept", CatalogBuilder.check_titles_now_kept))
+            people.insert(0, ("people now credited", CatalogBuilder.people_now_credited))
+            steps = titles + credits + people + links
+        else:
+            steps = titles + people + credits + links
         self.run(
             [
-                ("schema", CatalogBuilder.create_schema),
-                ("lookups", CatalogBuilder.lookups),
-                ("titles", CatalogBuilder.titles),
-                ("people", CatalogBuilder.people),
-                ("principals", CatalogBuilder.principals),
-                ("genres", CatalogBuilder.title_genres),
-                ("professions", CatalogBuilder.professions),
-                ("akas", CatalogBuilder.akas),
-                ("crew", CatalogBuilder.crew),
-                ("ratings", CatalogBuilder.ratings),
-                ("episodes", CatalogBuilder.episodes),
-                ("known for", CatalogBuilder.known_for),
+                *steps,
                 ("placeholder people", CatalogBuilder.placeholder_people),
                 ("placeholder titles", CatalogBuilder.placeholder_titles),
                 ("analyze", CatalogBuilder.analyze_next),
             ]
         )
         return self.stats
+
+    def check_titles_now_kept(self) -> None:
+        """A subset's refresh: a title of a kept type that the catalogue lacks and whose id the
+        previous files reach (its type changed, or it comes back) may have lines that did not
+        change in the other files, which the changed lines lack: NotIncremental."""
+        row = self.conn.execute(
+            """SELECT t.tconst FROM catalog_next.title t
+               WHERE t.title_id <= %s
+                 AND NOT EXISTS (SELECT 1 FROM catalog.title k WHERE k.title_id = t.title_id)
+               LIMIT 1""",
+            (self.largest_old_title,),
+        ).fetchone()
+        if row:
+            raise NotIncremental(
+                f"{row[0]} is of a kept type now, and the previous files may hold lines of it"
+            )
+
+    def people_now_credited(self) -> None:
+        """A subset's refresh: the lines of name.basics of the people the changed credits
+        reference and the catalogue lacks, staged beside the changed lines (a line that did not
+        change names them all the same)."""
+        rows = self.conn.execute(
+            f"""SELECT DISTINCT r.person_id FROM ({self.REFERENCED_PEOPLE}) r
+                WHERE NOT EXISTS (SELECT 1 FROM catalog.person p WHERE p.person_id = r.person_id)
+                  AND NOT EXISTS (SELECT 1 FROM staging.name_basics n
+                                  WHERE n.person_key = r.person_id)"""
+        ).fetchall()
+        self.stage_people([r[0] for r in rows])
 
     def analyze_next(self) -> None:
         """Statistics for the planner: the apply joins these few rows to the big tables."""
@@ -668,6 +760,7 @@ class CatalogBuilder:
             [
                 ("placeholder people", CatalogBuilder.placeholder_people),
                 ("placeholder titles", CatalogBuilder.placeholder_titles),
+                ("unused lookups", CatalogBuilder.unused_lookups),
                 ("keys and indexes", CatalogBuilder.finish),
             ]
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import psycopg
 
-from database.catalog_build import catalog_tables
+from database.catalog_build import LOOKUP_USES, UNUSED_LOOKUP, NotIncremental, catalog_tables
 from database.catalog_refresh import (
     TableChanges,
     key_and_columns,
@@ -74,13 +74,6 @@ TITLE_REFERENCES = (
 )
 PERSON_REFERENCES = (("principal", "person_id"), ("title_director", "person_id"))
 PERSON_REFERENCES += (("title_writer", "person_id"),)
-# lookup: (its key, the table whose rows use it)
-LOOKUP_USES = {
-    "title_type": ("title_type_id", "title"),
-    "genre": ("genre_id", "title_genre"),
-    "category": ("category_id", "principal"),
-    "profession": ("profession_id", "person_profession"),
-}
 
 
 def _scope(conn: psycopg.Connection) -> None:
@@ -155,20 +148,61 @@ def _referenced(kind: str, alias: str) -> str:
     )
 
 
-def _settle(conn: psycopg.Connection, kind: str, prefix: str, changes: TableChanges) -> None:
+def _leave_subset(conn: psycopg.Connection, kind: str, changes: dict[str, TableChanges]) -> None:
+    """A subset's refresh, before ``_settle`` deletes what it no longer keeps. Titles: those gone
+    (their line removed, or of a type left out now) take with them the known-for entries and the
+    episodes of their series that reference them; a row of theirs that no changed line removed
+    means that lines of theirs remain in the files (their type changed): NotIncremental. People:
+    those no credit references any more are gone, with their professions and known-for titles."""
+    if kind == "title":
+        for table, col in (("known_for", "title_id"), ("episode", "series_title_id")):
+            changes[table].deleted += noted(
+                conn,
+                table,
+                f"DELETE FROM catalog.{table} c WHERE c.{col} IN (SELECT id FROM gone_title)",
+            )
+        row = conn.execute(
+            f"""SELECT c.tconst FROM catalog.title c WHERE c.title_id IN (SELECT id FROM gone_title)
+                AND ({_referenced("title", "c")}) LIMIT 1"""
+        ).fetchone()
+        if row:
+            raise NotIncremental(
+                f"{row[0]} left the kept types, and the files still hold lines of it"
+            )
+        return
+    conn.execute(f"""CREATE TEMP TABLE unreferenced ON COMMIT DROP AS
+                     SELECT c.person_id AS id FROM catalog.person c
+                     WHERE c.person_id IN (SELECT id FROM gone_person
+                                           UNION SELECT * FROM candidate_person)
+                       AND NOT ({_referenced("person", "c")})""")
+    for table in ("person_profession", "known_for"):
+        changes[table].deleted += noted(
+            conn,
+            table,
+            f"DELETE FROM catalog.{table} c WHERE c.person_id IN (SELECT id FROM unreferenced)",
+        )
+
+
+def _settle(
+    conn: psycopg.Connection, kind: str, prefix: str, changes: dict[str, TableChanges], subset: bool
+) -> None:
     """Titles (or people) whose basics line is gone: a placeholder while a row references them,
-    else deleted; placeholders no row references any more: deleted."""
-    conn.execute(f"""CREATE TEMP TABLE gone ON COMMIT DROP AS
+    else deleted; placeholders no row references any more: deleted; for a subset, whatever it
+    no longer keeps (``_leave_subset``). Leaves ``gone_<kind>``: the ids that had a line."""
+    conn.execute(f"""CREATE TEMP TABLE gone_{kind} ON COMMIT DROP AS
                      SELECT c.{kind}_id AS id FROM catalog.{kind} c
                      WHERE NOT c.is_placeholder AND {_in_scope(kind)}
                        AND NOT EXISTS (SELECT 1 FROM catalog_next.{kind} n
                                        WHERE n.{kind}_id = c.{kind}_id)""")
-    changes.deleted += noted(
+    if subset:
+        _leave_subset(conn, kind, changes)
+    changes[kind].deleted += noted(
         conn,
         kind,
         f"""DELETE FROM catalog.{kind} c
-            WHERE c.{kind}_id IN (SELECT id FROM gone UNION SELECT * FROM candidate_{kind})
-              AND (c.is_placeholder OR c.{kind}_id IN (SELECT id FROM gone))
+            WHERE c.{kind}_id IN (SELECT id FROM gone_{kind} UNION SELECT * FROM candidate_{kind})
+              AND ({"true" if subset else "c.is_placeholder"}
+                   OR c.{kind}_id IN (SELECT id FROM gone_{kind}))
               AND NOT ({_referenced(kind, "c")})""",
     )
     key, other = key_and_columns(conn, kind)
@@ -177,52 +211,69 @@ def _settle(conn: psycopg.Connection, kind: str, prefix: str, changes: TableChan
     ]
     ident = "tconst" if kind == "title" else "nconst"
     number = f"c.{kind}_id"
-    changes.updated += noted(
+    changes[kind].updated += noted(
         conn,
         kind,
         f"""UPDATE catalog.{kind} c SET {", ".join(f"{col} = DEFAULT" for col in columns)},
                    is_placeholder = true,
                    {ident} = '{prefix}' || lpad({number}::text, greatest(7, length({number}::text)),
                                                 '0')
-            WHERE c.{kind}_id IN (SELECT id FROM gone)""",
+            WHERE c.{kind}_id IN (SELECT id FROM gone_{kind})""",
     )
-    conn.execute("DROP TABLE gone")
 
 
-def _drop_unused_lookups(conn: psycopg.Connection, changes: dict[str, TableChanges]) -> None:
-    """The names a changed row used that no row uses any more. A name the changed rows still
-    use is kept without a look; for the others ``OFFSET 0`` keeps each check a probe that stops
-    at the first row using the name; as an anti-join it read the whole table (principal's
-    categories: 2.4 s at 20 M rows)."""
+def _drop_unused_lookups(
+    conn: psycopg.Connection, changes: dict[str, TableChanges], subset: bool
+) -> None:
+    """The names a changed row used that no row uses any more (a name the changed rows still
+    use is kept without a look); for a subset, the names of the changed lines too, which a
+    left-out line may have brought."""
     for lookup, (key, table) in LOOKUP_USES.items():
+        which = f"SELECT id FROM candidate_lookup WHERE lookup = '{lookup}'"
+        if subset:
+            which += f" UNION SELECT {key} FROM catalog_next.{lookup}"
+        which += f" EXCEPT SELECT c.{key} FROM catalog.{table} c WHERE {_in_scope(table)}"
         changes[lookup].deleted += conn.execute(
-            f"""DELETE FROM catalog.{lookup} l
-                WHERE l.{key} IN (SELECT id FROM candidate_lookup WHERE lookup = '{lookup}'
-                                  EXCEPT SELECT c.{key} FROM catalog.{table} c
-                                  WHERE {_in_scope(table)})
-                  AND NOT EXISTS (SELECT 1 FROM catalog.{table} u WHERE u.{key} = l.{key}
-                                  OFFSET 0)"""
+            UNUSED_LOOKUP.format(schema="catalog", lookup=lookup, key=key, table=table, which=which)
         ).rowcount
 
 
-def real_count(conn: psycopg.Connection, kind: str) -> int:
-    """Titles (people) of the changed lines' keys that have a basics line (not placeholders)."""
+def real_count(conn: psycopg.Connection, kind: str, subset: bool) -> int:
+    """Titles (people) of the changed lines' keys that have a basics line (not placeholders);
+    for a subset's people, all of them (a person whose line did not change goes when no kept
+    title credits them any more)."""
+    where = "true" if subset and kind == "person" else _in_scope(kind)
     return conn.execute(
-        f"SELECT count(*) FROM catalog.{kind} c WHERE NOT c.is_placeholder AND {_in_scope(kind)}"
+        f"SELECT count(*) FROM catalog.{kind} c WHERE NOT c.is_placeholder AND {where}"
     ).fetchone()[0]
 
 
-def apply_delta(conn: psycopg.Connection) -> tuple[dict[str, TableChanges], dict[str, int]]:
+# a subset's crew lines stored: those of kept titles (in the changed lines, or among those removed)
+CREW_KEPT = {
+    "added": """SELECT count(*) FROM staging.title_crew s
+                WHERE EXISTS (SELECT 1 FROM catalog.title t WHERE t.title_id = s.title_key)""",
+    "removed": """SELECT count(*) FROM staging.removed_line s
+                  WHERE s.file_name = 'title.crew.tsv.gz'
+                    AND EXISTS (SELECT 1 FROM catalog.title t WHERE t.title_id = s.owner)""",
+}
+
+
+def apply_delta(
+    conn: psycopg.Connection, subset: bool = False
+) -> tuple[dict[str, TableChanges], dict[str, int]]:
     """Apply catalog_next (the changed lines' rows) and staging.removed_line to the catalogue,
-    in the caller's transaction. Returns the changes per table and, per file, by how many rows
-    its stored count moved (for the import report; a crew line is always stored, unfiltered)."""
+    in the caller's transaction; ``subset``: the catalogue keeps some title types. Returns the
+    changes per table and, per file, by how many rows its stored count moved (for the import
+    report; a crew line is always stored, unfiltered; for a subset, the crew lines of the titles
+    gone whose line did not change are not counted: see ``gone_title``)."""
     start_noting(conn)
     _scope(conn)
     _candidates(conn)
     built = set(catalog_tables(conn, "catalog_next"))
     order = [t for t in parents_first(conn) if t in built]
     changes = {t: TableChanges() for t in order}
-    before = {k: real_count(conn, k) for k in ("title", "person")}
+    before = {k: real_count(conn, k, subset) for k in ("title", "person")}
+    crew_removed = conn.execute(CREW_KEPT["removed"]).fetchone()[0] if subset else 0
     parents = [t for t in order if t in LOOKUP_USES or t in ("title", "person")]
     for table in parents:
         upsert(conn, table, changes[table])
@@ -232,13 +283,15 @@ def apply_delta(conn: psycopg.Connection) -> tuple[dict[str, TableChanges], dict
     for table in order:
         if table not in parents:
             upsert(conn, table, changes[table])
-    _settle(conn, "title", "tt", changes["title"])
-    _settle(conn, "person", "nm", changes["person"])
-    _drop_unused_lookups(conn, changes)
+    _settle(conn, "title", "tt", changes, subset)
+    _settle(conn, "person", "nm", changes, subset)
+    _drop_unused_lookups(conn, changes, subset)
     moved = {
         SOURCES[t][0]: changes[t].inserted - changes[t].deleted
         for t in ("rating", "episode", "aka", "principal")
     }
     for kind in ("title", "person"):
-        moved[SOURCES[kind][0]] = real_count(conn, kind) - before[kind]
+        moved[SOURCES[kind][0]] = real_count(conn, kind, subset) - before[kind]
+    if subset:
+        moved["title.crew.tsv.gz"] = conn.execute(CREW_KEPT["added"]).fetchone()[0] - crew_removed
     return changes, moved

@@ -41,7 +41,7 @@ from database.catalog_delta import apply_delta
 from database.catalog_refresh import apply_changes
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
-from database.file_diff import DuplicateKey, FileDiff, TooManyChanges, diff_file
+from database.file_diff import DuplicateKey, FileDiff, TooManyChanges, diff_file, lines_of
 from database.imdb_files import FILES, ImdbFile
 from database.imdb_reader import (
     ImportFileError,
@@ -53,6 +53,7 @@ from database.imdb_reader import (
 from database.migrate import apply_repeatables, lock_views
 
 IMPORT_LOCK = 0x696D6462  # "imdb"
+CREW, NAMES = "title.crew.tsv.gz", "name.basics.tsv.gz"
 
 STORED_SQL = {
     "title.basics.tsv.gz": "SELECT count(*) FROM catalog_next.title WHERE NOT is_placeholder",
@@ -359,8 +360,8 @@ class Importer:
         would): the conditions of database/catalog_delta.py."""
         if self.options.every_line:
             return "--every-line"
-        if self.options.title_types or self.options.min_votes is not None:
-            return "a subset of the title types is kept"
+        if self.options.min_votes is not None:
+            return "a vote floor is kept (a title's votes move it in or out)"
         previous = admin.execute(
             """SELECT count(*) FROM ops.import_reject WHERE run_id =
                (SELECT run_id FROM ops.catalog_source LIMIT 1)"""
@@ -402,6 +403,14 @@ class Importer:
                     for key in _removed_keys(spec, diff.removed):
                         copy.write_row((spec.name, *key))
 
+    def _stage_people(self, conn: psycopg.Connection, paths: dict, ids: list[int]) -> None:
+        """A subset's refresh: the lines of name.basics of these people (changed or not)
+        staged beside the changed lines."""
+        spec = next(f for f in FILES if f.name == NAMES)
+        with self.timer("stage people now credited"):
+            for reject in StagingCopier(conn, spec).load_lines(lines_of(paths[NAMES], ids)):
+                raise NotIncremental(f"{NAMES}, line {reject.line_no}: {reject.reason}")
+
     def _previous_stored(self, admin: psycopg.Connection) -> dict[str, int]:
         row = admin.execute(
             """SELECT r.report FROM ops.import_run r
@@ -436,13 +445,18 @@ class Importer:
                 "applying the changed lines: "
                 + ", ".join(f"{n} +{len(d.added):,}/-{len(d.removed):,}" for n, d in diffs.items())
             )
+            subset = Subset(self.options.title_types, self.options.min_votes)
             with self.timer("build"):
-                builder = CatalogBuilder(conn, self.report.run_id, Subset(), self.timer)
-                stats = builder.build_changes()
+                builder = CatalogBuilder(conn, self.report.run_id, subset, self.timer)
+                stats = builder.build_changes(
+                    lambda ids: self._stage_people(conn, paths, ids), _largest_title(diffs)
+                )
             with conn.transaction():
                 use_build_settings(conn)
                 with self.timer("apply changes"):
-                    changes, moved = apply_delta(conn)
+                    changes, moved = apply_delta(conn, subset.active)
+                    if subset.active:
+                        moved[CREW] -= _unchanged_crew_of_gone(conn, paths[CREW])
                 self.report.scope = "changed lines"
                 self.report.changes = {t: asdict(c) for t, c in changes.items()}
                 self.report.duplicate_list_entries = stats.duplicate_list_entries
@@ -453,7 +467,7 @@ class Importer:
                     f.present, f.read = True, diff.lines
                     f.stored = (
                         f.read
-                        if spec.name == "title.crew.tsv.gz"
+                        if spec.name == CREW and not subset.active
                         else (stored.get(spec.name, 0) + moved[spec.name])
                     )
                     f.filtered = f.read - f.stored
@@ -553,6 +567,23 @@ class Importer:
                 admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
                 admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
         return self.report
+
+
+def _largest_title(diffs: dict[str, FileDiff]) -> int:
+    """The largest title id that keys a line of the previous files (the last line of each title
+    file: IMDb's files are sorted by id)."""
+    keys = [d.old_last_key for name, d in diffs.items() if name.startswith("title.")]
+    return max((int(k[2:]) for k in keys if k[2:].isdigit()), default=0)
+
+
+def _unchanged_crew_of_gone(conn: psycopg.Connection, crew: Path) -> int:
+    """A subset's refresh: the crew lines, unchanged, of the titles it no longer keeps (stored
+    before, filtered now; temporary table ``gone_title``, database/catalog_delta.py)."""
+    gone = [r[0] for r in conn.execute("SELECT id FROM gone_title")]
+    if not gone:
+        return 0
+    staged = {r[0] for r in conn.execute("SELECT line_no FROM staging.title_crew")}
+    return sum(1 for line_no, _ in lines_of(crew, gone) if line_no not in staged)
 
 
 def _removed_keys(spec: ImdbFile, lines: list[bytes]) -> Iterator[tuple[int, int | None]]:

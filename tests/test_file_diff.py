@@ -83,3 +83,18 @@ def test_a_changed_line_repeating_a_key_and_too_many_changes_are_refused(tmp_pat
     file_diff.FEWEST_TOO_MANY = 10  # restored by monkeypatch (small_pieces)
     with pytest.raises(TooManyChanges, match="new.gz"):
         diff_file(tmp_path / "old.gz", tmp_path / "new.gz", key_fields=2, max_share=0.0)
+
+
+def test_the_lines_of_some_ids_are_found_in_one_pass_across_reads(tmp_path):
+    """lines_of: the lines of the asked ids with their line numbers, none for an id the file
+    lacks; the file sorted by id, eight-digit ids after seven-digit ones (as IMDb's)."""
+    rng = random.Random(3)
+    ids = sorted(rng.sample(range(1, 20_000_000), 5_000)) + [9_999_999, 10_000_000]
+    ids = sorted(set(ids))
+    lines = [b"nm%07d\tName %d" % (i, i) for i in ids]
+    _write(tmp_path / "names.gz", lines, newline_at_end=False)
+    asked = rng.sample(ids, 300) + rng.sample(range(1, 20_000_000), 300) + [ids[0], ids[-1]]
+    found = file_diff.lines_of(tmp_path / "names.gz", asked)
+    truth = [(n, x) for n, x in enumerate(lines, start=2) if int(x[2 : x.index(b"\t")]) in asked]
+    assert found == truth and len(truth) >= 302
+    assert file_diff.lines_of(tmp_path / "names.gz", []) == []

@@ -8,6 +8,7 @@ import pytest
 
 from database.analytics_upkeep import KEPT
 from database.catalog_refresh import parents_first
+from database.config import DEFAULT_TITLE_TYPES
 from database.imdb_import import ImportOptions, run_import
 from harness.imdb_generator import Generator
 from harness.imdb_next_day import next_day
@@ -67,14 +68,13 @@ def days(tmp_path):
     return tmp_path, changed
 
 
-@pytest.mark.parametrize("dump", ["gen", "fix"])
-def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other_db_url):
-    folder, changed = days
-    assert changed["new titles"] > 0 and changed["removed titles"] > 0
-    assert imported(db_url, folder / f"{dump}1").mode == "rebuild"
-    report = imported(db_url, folder / f"{dump}2")
+def refreshed_as_full(db_url, other_db_url, day1, day2, **options):
+    """Day 1 imported, day 2 applied as a refresh, and day 2 imported in full beside it: the
+    refresh's report, once the two catalogues and their reports are checked equal."""
+    assert imported(db_url, day1, **options).mode == "rebuild"
+    report = imported(db_url, day2, **options)
     assert (report.mode, report.status) == ("refresh", "succeeded")
-    full = imported(other_db_url, folder / f"{dump}2")
+    full = imported(other_db_url, day2, **options)
     assert full.mode == "rebuild"
     assert {n: (f.read, f.stored, f.rejected) for n, f in report.files.items()} == {
         n: (f.read, f.stored, f.rejected) for n, f in full.files.items()
@@ -83,6 +83,14 @@ def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other
     assert refreshed.keys() == rebuilt.keys()
     differ = [name for name in refreshed if refreshed[name] != rebuilt[name]]
     assert differ == []
+    return report
+
+
+@pytest.mark.parametrize("dump", ["gen", "fix"])
+def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other_db_url):
+    folder, changed = days
+    assert changed["new titles"] > 0 and changed["removed titles"] > 0
+    report = refreshed_as_full(db_url, other_db_url, folder / f"{dump}1", folder / f"{dump}2")
     # and the refresh did change something: on the generated dump in each kind of way
     counts = report.changes
     assert counts["title"]["inserted"] > 0 and counts["principal"]["inserted"] > 0
@@ -94,6 +102,65 @@ def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other
     scope = "changed lines" if dump == "gen" else "every line"
     assert report.scope == scope
     assert f"(refresh from {scope})" in report.render() and "title " in report.render()
+
+
+@pytest.mark.parametrize(
+    "types", [DEFAULT_TITLE_TYPES, ("movie", "tvSeries", "tvEpisode")], ids=["default", "episodes"]
+)
+def test_a_subset_refresh_from_the_changed_lines_equals_its_full_import(
+    tmp_path, types, db_url, other_db_url
+):
+    """A subset of the title types (the main job's default): the changed lines of the kept
+    titles, the people they credit now named from their unchanged lines, the people no kept
+    title credits any more gone, the titles removed taking their known-for entries."""
+    Generator(20_000, seed=4).write(tmp_path / "day1")
+    next_day(tmp_path / "day1", tmp_path / "day2", rate=0.2, seed=3)  # titles of each type go
+    report = refreshed_as_full(
+        db_url, other_db_url, tmp_path / "day1", tmp_path / "day2", title_types=types
+    )
+    assert report.scope == "changed lines"
+    counts = report.changes
+    assert counts["title"]["inserted"] > 0 and counts["title"]["deleted"] > 0
+    assert counts["person"]["inserted"] > 0 and counts["person"]["deleted"] > 0
+    assert counts["known_for"]["deleted"] > 0 and counts["principal"]["inserted"] > 0
+
+
+@pytest.mark.parametrize("change", [(b"movie", b"tvEpisode"), (b"tvEpisode", b"movie")])
+def test_a_title_changing_in_or_out_of_the_subset_refreshes_from_every_line(
+    tmp_path, change, db_url, other_db_url
+):
+    """A title whose type moves it in or out of the kept types has lines that did not change
+    in the other files (its credits, its akas): the refresh reads every line, and says why."""
+    Generator(2_000, seed=5).write(tmp_path / "gen")
+    credited = set(_credited_titles(tmp_path / "gen"))
+    old, new = change
+
+    def retyped(lines):
+        target = next(
+            x.split(b"\t")[0]
+            for x in lines
+            if x.split(b"\t")[1] == old and x.split(b"\t")[0] in credited
+        )
+        return [
+            x.replace(b"\t" + old + b"\t", b"\t" + new + b"\t")
+            if x.startswith(target + b"\t")
+            else x
+            for x in lines
+        ]
+
+    _edited(tmp_path / "gen", tmp_path / "day2", {"title.basics.tsv.gz": retyped})
+    report = refreshed_as_full(
+        db_url, other_db_url, tmp_path / "gen", tmp_path / "day2", title_types=DEFAULT_TITLE_TYPES
+    )
+    assert report.scope == "every line"
+    assert report.changes["title"]["inserted" if old == b"tvEpisode" else "deleted"] == 1
+
+
+def _credited_titles(folder) -> list[bytes]:
+    import gzip
+
+    lines = gzip.decompress((folder / "title.principals.tsv.gz").read_bytes()).splitlines()
+    return [line.split(b"\t")[0] for line in lines[1:]]
 
 
 def test_full_forces_a_rebuild_and_unchanged_files_do_nothing(days, db_url):
