@@ -15,8 +15,14 @@ transaction makes the catalogue what a full import of the new files would (``app
    it, else is deleted; a placeholder no row references any more is deleted; so is a lookup name
    no row uses.
 
-Only where that equivalence holds: every title type kept (a subset makes a title's rows depend on
-its type and votes, and its people on their credits), no line rejected or repeated, before or
+For a subset of the title types (``subset``): the changed lines of kept titles only, the
+people they credit now staged from their unchanged lines (database/imdb_import.py), people no kept
+title credits deleted, a title removed taking its known-for entries and its series' episodes
+(``_leave_subset``); a lookup name only while a kept row uses it.
+
+Only where that equivalence holds: no vote floor (a title's votes move it in or out), no title
+moving in or out of the kept types (its unchanged lines would be needed:
+CatalogBuilder.check_titles_now_kept, ``_leave_subset``), no line rejected or repeated, before or
 now (the last line of a repeated key wins, which needs every line). Otherwise the importer
 refreshes from every line (database/catalog_refresh.py).
 """
