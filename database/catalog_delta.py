@@ -207,7 +207,7 @@ def _settle(
         kind,
         f"""DELETE FROM catalog.{kind} c
             WHERE c.{kind}_id IN (SELECT id FROM gone_{kind} UNION SELECT * FROM candidate_{kind})
-              AND ({"true" if subset else "c.is_placeholder"}
+              AND ({"true" if subset and kind == "person" else "c.is_placeholder"}
                    OR c.{kind}_id IN (SELECT id FROM gone_{kind}))
               AND NOT ({_referenced(kind, "c")})""",
     )

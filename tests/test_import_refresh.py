@@ -113,8 +113,19 @@ def test_a_subset_refresh_from_the_changed_lines_equals_its_full_import(
     """A subset of the title types (the main job's default): the changed lines of the kept
     titles, the people they credit now named from their unchanged lines, the people no kept
     title credits any more gone, the titles removed taking their known-for entries."""
-    Generator(20_000, seed=4).write(tmp_path / "day1")
-    next_day(tmp_path / "day1", tmp_path / "day2", rate=0.2, seed=3)  # titles of each type go
+    Generator(20_000, seed=4).write(tmp_path / "gen")
+    lone = b"tt0099999\tmovie\tAlone\tAlone\t0\t2001\t\\N\t%d\tDrama"  # no other line has it
+    _edited(tmp_path / "gen", tmp_path / "day1", {"title.basics.tsv.gz": lambda x: x + [lone % 90]})
+    next_day(tmp_path / "day1", tmp_path / "gen2", rate=0.2, seed=3)  # titles of each type go
+    _edited(
+        tmp_path / "gen2",
+        tmp_path / "day2",
+        {
+            "title.basics.tsv.gz": lambda x: (
+                [y for y in x if not y.startswith(b"tt0099999")] + [lone % 95]
+            )
+        },
+    )
     report = refreshed_as_full(
         db_url, other_db_url, tmp_path / "day1", tmp_path / "day2", title_types=types
     )
