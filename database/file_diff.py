@@ -224,14 +224,15 @@ def lines_of(path: Path, ids: list[int]) -> list[tuple[int, bytes]]:
         if stop <= start:
             break
         last = _id(_key(buf, max(buf.rfind(b"\n", start, stop - 1) + 1, start)))
-        lo = start
+        lo = counted = start  # line_no: the number of the line at ``counted``
         while i < len(wanted) and (wanted[i] <= last or stream.eof):
             lo = _first_at_least(buf, lo, wanted[i], stop, _id)  # sorted by id: nm9999999
             # comes before nm10000000
             if lo < stop and _id(_key(buf, lo)) == wanted[i]:
-                at = buf.find(b"\n", lo)
-                found.append((line_no + buf.count(b"\n", start, lo), buf[lo:at]))
+                line_no += buf.count(b"\n", counted, lo)
+                counted = lo
+                found.append((line_no, buf[lo : buf.find(b"\n", lo)]))
             i += 1
-        line_no += buf.count(b"\n", start, stop)
+        line_no += buf.count(b"\n", counted, stop)
         stream.pos = stop
     return found

@@ -168,8 +168,8 @@ def bench_full(
     "--title-types",
     default="all",
     show_default=True,
-    help="The import's --title-types: 'all' refreshes from the changed lines, a subset from "
-    "every line.",
+    help="The import's --title-types: 'all', or a subset such as the default types (both "
+    "refresh from the changed lines).",
 )
 @click.option(
     "--no-rebuild",

@@ -193,7 +193,7 @@ def main(
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         shutil.rmtree(folder, ignore_errors=True)
-    kind = " (every one: the refresh reads the changed lines)" if title_types == "all" else ""
+    kind = " (every one)" if title_types == "all" else " (a subset: the main job's default)"
     body = f"""{rows:,} generated rows (day 1), then its next day with {rate:.1%} of the titles
 changed ({changed_text(changed)}; ratings, principals,
 runtimes and names changed: harness/imdb_next_day.py). Title types: {title_types}{kind}.
