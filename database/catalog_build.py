@@ -501,17 +501,17 @@ class CatalogBuilder:
 
     def unused_lookups(self) -> None:
         """A subset keeps the names its rows use: those of the lines it leaves out are gone
-        (the lookups load before the titles are chosen)."""
+        (the lookups load before the titles are chosen); for a refresh, the new names no
+        changed row uses (database/catalog_delta.py drops the old ones no row uses any more)."""
         if not self.subset.active:
             return
         for lookup, (key, table) in LOOKUP_USES.items():
+            which = f"SELECT {key} FROM catalog_next.{lookup}"
+            if self.changes_only:
+                which += f" EXCEPT SELECT {key} FROM catalog.{lookup}"
             self.x(
                 UNUSED_LOOKUP.format(
-                    schema="catalog_next",
-                    lookup=lookup,
-                    key=key,
-                    table=table,
-                    which=f"SELECT {key} FROM catalog_next.{lookup}",
+                    schema="catalog_next", lookup=lookup, key=key, table=table, which=which
                 )
             )
 
@@ -679,6 +679,7 @@ class CatalogBuilder:
                 *steps,
                 ("placeholder people", CatalogBuilder.placeholder_people),
                 ("placeholder titles", CatalogBuilder.placeholder_titles),
+                ("unused lookups", CatalogBuilder.unused_lookups),
                 ("analyze", CatalogBuilder.analyze_next),
             ]
         )

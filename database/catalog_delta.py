@@ -228,16 +228,11 @@ def _settle(
     )
 
 
-def _drop_unused_lookups(
-    conn: psycopg.Connection, changes: dict[str, TableChanges], subset: bool
-) -> None:
+def _drop_unused_lookups(conn: psycopg.Connection, changes: dict[str, TableChanges]) -> None:
     """The names a changed row used that no row uses any more (a name the changed rows still
-    use is kept without a look); for a subset, the names of the changed lines too, which a
-    left-out line may have brought."""
+    use is kept without a look)."""
     for lookup, (key, table) in LOOKUP_USES.items():
         which = f"SELECT id FROM candidate_lookup WHERE lookup = '{lookup}'"
-        if subset:
-            which += f" UNION SELECT {key} FROM catalog_next.{lookup}"
         which += f" EXCEPT SELECT c.{key} FROM catalog.{table} c WHERE {_in_scope(table)}"
         changes[lookup].deleted += conn.execute(
             UNUSED_LOOKUP.format(schema="catalog", lookup=lookup, key=key, table=table, which=which)
@@ -291,7 +286,7 @@ def apply_delta(
             upsert(conn, table, changes[table])
     _settle(conn, "title", "tt", changes, subset)
     _settle(conn, "person", "nm", changes, subset)
-    _drop_unused_lookups(conn, changes, subset)
+    _drop_unused_lookups(conn, changes)
     moved = {
         SOURCES[t][0]: changes[t].inserted - changes[t].deleted
         for t in ("rating", "episode", "aka", "principal")
