@@ -87,8 +87,10 @@ LOOKUP_USES = {
 
 # A name no row uses any more: gone. ``OFFSET 0`` keeps each check a probe that stops at the first
 # row using the name; as an anti-join it read the whole table (principal's categories: 2.4 s at
-# 20 M rows). Formatted with lookup, key, table, schema and which (the names checked).
-UNUSED_LOOKUP = """DELETE FROM {schema}.{lookup} l WHERE l.{key} IN ({which})
+# 20 M rows). The names checked in an array: as ``IN (which)`` the plan probed every name of the
+# lookup, a rare title type a scan of every title (1.1 s at 20 M rows for none checked).
+# Formatted with lookup, key, table, schema and which (the names checked).
+UNUSED_LOOKUP = """DELETE FROM {schema}.{lookup} l WHERE l.{key} = ANY (ARRAY({which}))
   AND NOT EXISTS (SELECT 1 FROM {schema}.{table} u WHERE u.{key} = l.{key} OFFSET 0)"""
 
 
