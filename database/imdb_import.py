@@ -337,11 +337,13 @@ class Importer:
                     f"warning: no copy of the files kept ({exc}): the next refresh reads every line"
                 )
 
-    def _refresh_derived(self, conn: psycopg.Connection) -> None:
+    def _refresh_derived(
+        self, conn: psycopg.Connection, moved: dict[str, int] | None = None
+    ) -> None:
         """After a refresh's changes: the analytics tables' rows of what changed
-        (database/analytics_upkeep.py)."""
+        (database/analytics_upkeep.py); ``moved``: see ``keep_up``."""
         with self.timer("analytics"):
-            for name, took in keep_up(conn).items():
+            for name, took in keep_up(conn, moved).items():
                 self.report.phases[f"refresh:{name}"] = took
 
     def _can_refresh(self, admin: psycopg.Connection) -> bool:
@@ -473,7 +475,16 @@ class Importer:
                     f.filtered = f.read - f.stored
                     f.seconds = self.report.phases.get(f"compare:{spec.name}", 0.0)
                 self._mark_finished(conn)
-                self._refresh_derived(conn)
+                named = moved[NAMES]
+                people = changes["person"].inserted - changes["person"].deleted
+                self._refresh_derived(
+                    conn,
+                    {
+                        "titles": moved["title.basics.tsv.gz"],
+                        "people": named,
+                        "unnamed_people": people - named,
+                    },
+                )
                 self._succeed(conn, digests)
             return True
         except (NotIncremental, TooManyChanges, DuplicateKey) as exc:
