@@ -154,9 +154,9 @@ def test_a_second_run_refreshes_the_catalogue_and_the_models(run, db, tmp_path, 
     monkeypatch.setenv("NETFLOOX_IMDB_SOURCE", str(tmp_path / "day2"))
     second = run("run")
     assert second.exit_code == 0, second.output
-    # the default title types (a subset): the refresh reads every line, and says why
-    assert "(refresh from every line)" in second.output and "changes applied" in second.output
-    assert "refreshing from every line: a subset of the title types is kept" in second.output
+    # the default title types (a subset): the refresh reads the changed lines, and says so
+    assert "(refresh from changed lines)" in second.output and "changes applied" in second.output
+    assert "applying the changed lines" in second.output and "every line" not in second.output
     assert "models refreshed too" in second.output and "== train" not in second.output
     new = db.execute(
         "SELECT count(*) FROM ml.title_embedding e JOIN catalog.title t USING (title_id)"
