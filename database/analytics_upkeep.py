@@ -466,16 +466,14 @@ STEPS = {  # in order: person_stats reads title_facts, facts_before and credit
 
 
 # key_figures with the counts of titles and people moved by what the caller counted (the two
-# biggest tables, read whole at each refresh: most of its 6.5 s at 200 M rows); films and ratings
-# (small tables) counted again, as analytics.key_figures_row() (R__15) counts them
+# biggest tables, read whole at each refresh: most of its 6.5 s at 200 M rows); the others counted
+# again by the function key_figures_row() uses (R__15)
 MOVE_KEY_FIGURES = """
 UPDATE analytics.key_figures k
 SET titles = k.titles + %(titles)s, people = k.people + %(people)s,
     unnamed_people = k.unnamed_people + %(unnamed_people)s,
-    films = (SELECT count(*) FROM analytics.title_facts WHERE title_type = 'movie'),
-    (rated_titles, average_rating) = (SELECT count(*), round(avg(average_rating), 2)
-                                      FROM catalog.rating),
-    imported_at = (SELECT max(finished_at) FROM ops.import_run WHERE status = 'succeeded')"""
+    (films, rated_titles, average_rating, imported_at) =
+        (SELECT * FROM analytics.key_figures_recounted())"""
 
 
 def keep_up(conn: psycopg.Connection, moved: dict[str, int] | None = None) -> dict[str, float]:

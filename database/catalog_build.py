@@ -652,39 +652,19 @@ class CatalogBuilder:
         self.changes_only = True
         self.stage_people = stage_people
         self.largest_old_title = largest_old_title
-        people = [("people", CatalogBuilder.people)]
-        links = [
-            ("professions", CatalogBuilder.professions),
-            ("known for", CatalogBuilder.known_for),
-        ]
-        titles = [
-            ("schema", CatalogBuilder.create_schema),
-            ("lookups", CatalogBuilder.lookups),
-            ("titles", CatalogBuilder.titles),
-        ]
-        credits = [
-            ("principals", CatalogBuilder.principals),
-            ("genres", CatalogBuilder.title_genres),
-            ("akas", CatalogBuilder.akas),
-            ("crew", CatalogBuilder.crew),
-            ("ratings", CatalogBuilder.ratings),
-            ("episodes", CatalogBuilder.episodes),
-        ]
+        titles = [*FIRST, ("titles", CatalogBuilder.titles)]
+        credits = LANES[0] + LANES[1]
         if self.subset.active:  # the people after the credits that choose them
-            titles.append(("titles now kept", CatalogBuilder.check_titles_now_kept))
-            people.insert(0, ("people now credited", CatalogBuilder.people_now_credited))
-            steps = titles + credits + people + links
-        else:
-            steps = titles + people + credits + links
-        self.run(
-            [
-                *steps,
-                ("placeholder people", CatalogBuilder.placeholder_people),
-                ("placeholder titles", CatalogBuilder.placeholder_titles),
-                ("unused lookups", CatalogBuilder.unused_lookups),
-                ("analyze", CatalogBuilder.analyze_next),
+            steps = [
+                *titles,
+                ("titles now kept", CatalogBuilder.check_titles_now_kept),
+                *credits,
+                ("people now credited", CatalogBuilder.people_now_credited),
+                *PEOPLE,
             ]
-        )
+        else:
+            steps = titles + PEOPLE + credits
+        self.run([*steps, *LINKS, *PLACEHOLDERS, ("analyze", CatalogBuilder.analyze_next)])
         return self.stats
 
     def check_titles_now_kept(self) -> None:
@@ -726,45 +706,46 @@ class CatalogBuilder:
         principals and crew, since only the people the kept titles reference are kept, and then
         their professions and known-for titles in two lanes of their own."""
         unfiltered = not self.subset.active
-        people = [("people", CatalogBuilder.people)]
-        links = [
-            ("professions", CatalogBuilder.professions),
-            ("known for", CatalogBuilder.known_for),
-        ]
         self.run(
             [
-                ("schema", CatalogBuilder.create_schema),
-                ("lookups", CatalogBuilder.lookups),
+                *FIRST,
                 ("check", CatalogBuilder.check_subset),
                 ("titles", CatalogBuilder.titles),
-                *(people if unfiltered else []),
+                *(PEOPLE if unfiltered else []),
             ]
         )
         self.run_lanes(
             (
-                [
-                    ("principals", CatalogBuilder.principals),
-                    ("genres", CatalogBuilder.title_genres),
-                    *(links[:1] if unfiltered else []),
-                ],
-                [
-                    ("akas", CatalogBuilder.akas),
-                    ("crew", CatalogBuilder.crew),
-                    ("ratings", CatalogBuilder.ratings),
-                    ("episodes", CatalogBuilder.episodes),
-                    *(links[1:] if unfiltered else []),
-                ],
+                LANES[0] + (LINKS[:1] if unfiltered else []),
+                LANES[1] + (LINKS[1:] if unfiltered else []),
             )
         )
         if not unfiltered:  # the people the kept titles credit, then their two link tables
-            self.run(people)
-            self.run_lanes((links[:1], links[1:]))
-        self.run(
-            [
-                ("placeholder people", CatalogBuilder.placeholder_people),
-                ("placeholder titles", CatalogBuilder.placeholder_titles),
-                ("unused lookups", CatalogBuilder.unused_lookups),
-                ("keys and indexes", CatalogBuilder.finish),
-            ]
-        )
+            self.run(PEOPLE)
+            self.run_lanes((LINKS[:1], LINKS[1:]))
+        self.run([*PLACEHOLDERS, ("keys and indexes", CatalogBuilder.finish)])
         return self.stats
+
+
+# The steps that ``build`` and ``build_changes`` share, in their order (each a loader above).
+FIRST: Steps = [("schema", CatalogBuilder.create_schema), ("lookups", CatalogBuilder.lookups)]
+PEOPLE: Steps = [("people", CatalogBuilder.people)]
+LINKS: Steps = [
+    ("professions", CatalogBuilder.professions),
+    ("known for", CatalogBuilder.known_for),
+]
+# the tables that depend only on titles and people: two lanes of about equal work (build)
+LANES: tuple[Steps, Steps] = (
+    [("principals", CatalogBuilder.principals), ("genres", CatalogBuilder.title_genres)],
+    [
+        ("akas", CatalogBuilder.akas),
+        ("crew", CatalogBuilder.crew),
+        ("ratings", CatalogBuilder.ratings),
+        ("episodes", CatalogBuilder.episodes),
+    ],
+)
+PLACEHOLDERS: Steps = [
+    ("placeholder people", CatalogBuilder.placeholder_people),
+    ("placeholder titles", CatalogBuilder.placeholder_titles),
+    ("unused lookups", CatalogBuilder.unused_lookups),
+]

@@ -200,7 +200,7 @@ def _compare(
     raise DuplicateKey(f"{name}: a line appears twice in one version of the file")
 
 
-def _id(key: bytes) -> int:
+def imdb_number(key: bytes) -> int:
     """The number of an IMDb id (``nm0000206`` → 206); -1 for a key that is not one."""
     digits = key[2:]
     return int(digits) if digits.isdigit() else -1
@@ -223,12 +223,12 @@ def lines_of(path: Path, ids: list[int]) -> list[tuple[int, bytes]]:
         stop = buf.rfind(b"\n", start) + 1  # the block's whole lines
         if stop <= start:
             break
-        last = _id(_key(buf, max(buf.rfind(b"\n", start, stop - 1) + 1, start)))
+        last = imdb_number(_key(buf, max(buf.rfind(b"\n", start, stop - 1) + 1, start)))
         lo = counted = start  # line_no: the number of the line at ``counted``
         while i < len(wanted) and (wanted[i] <= last or stream.eof):
-            lo = _first_at_least(buf, lo, wanted[i], stop, _id)  # sorted by id: nm9999999
+            lo = _first_at_least(buf, lo, wanted[i], stop, imdb_number)  # sorted by id: nm9999999
             # comes before nm10000000
-            if lo < stop and _id(_key(buf, lo)) == wanted[i]:
+            if lo < stop and imdb_number(_key(buf, lo)) == wanted[i]:
                 line_no += buf.count(b"\n", counted, lo)
                 counted = lo
                 found.append((line_no, buf[lo : buf.find(b"\n", lo)]))

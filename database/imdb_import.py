@@ -41,7 +41,14 @@ from database.catalog_delta import apply_delta
 from database.catalog_refresh import apply_changes
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
-from database.file_diff import DuplicateKey, FileDiff, TooManyChanges, diff_file, lines_of
+from database.file_diff import (
+    DuplicateKey,
+    FileDiff,
+    TooManyChanges,
+    diff_file,
+    imdb_number,
+    lines_of,
+)
 from database.imdb_files import FILES, ImdbFile
 from database.imdb_reader import (
     ImportFileError,
@@ -584,7 +591,7 @@ def _largest_title(diffs: dict[str, FileDiff]) -> int:
     """The largest title id that keys a line of the previous files (the last line of each title
     file: IMDb's files are sorted by id)."""
     keys = [d.old_last_key for name, d in diffs.items() if name.startswith("title.")]
-    return max((int(k[2:]) for k in keys if k[2:].isdigit()), default=0)
+    return max((imdb_number(k) for k in keys), default=0)
 
 
 def _unchanged_crew_of_gone(conn: psycopg.Connection, crew: Path) -> int:
