@@ -189,7 +189,7 @@ def bench_refresh(
     from harness.bench import refresh
 
     if on_full:
-        refresh.on_full(database_url(), rate, echo=click.echo)
+        refresh.on_full(database_url(), rate, title_types, echo=click.echo)
     else:
         refresh.main(
             database_url(), rows, rate, workdir, title_types, not no_rebuild, echo=click.echo

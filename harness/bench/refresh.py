@@ -233,8 +233,14 @@ def full_day_two(rate: float = 0.01) -> tuple[Path, dict[str, int]]:
     return day2, changed
 
 
-def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = print) -> str:
-    """Day 2 at full size on the database and files a ``bench full --keep`` run left."""
+def on_full(
+    server_url: str,
+    rate: float = 0.01,
+    title_types: str = "all",
+    echo: Callable[[str], None] = print,
+) -> str:
+    """Day 2 at full size on the database and files a ``bench full --keep`` run left;
+    ``title_types`` as that run imported them (another set makes the refresh read every line)."""
     folder = config.home_dir() / "bench-full"
     data_dir = config.pgdata_dir() if not config.external_database_url() else folder
     url = make_conninfo(server_url, dbname=FULL_DB)
@@ -244,7 +250,7 @@ def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = p
     echo(f"day 2 generated (or reused) in {time.perf_counter() - start:,.0f} s: {changed}")
     try:
         baseline = shutil.disk_usage(data_dir).used
-        args = ["import", "--source", str(day2), "--title-types", "all", "--no-disk-check"]
+        args = ["import", "--source", str(day2), "--title-types", title_types, "--no-disk-check"]
         refresh, refresh_reader = read_during(
             lambda: run_step(
                 "day 2: netfloox import (refresh)", args, url, data_dir, baseline, echo
@@ -265,8 +271,9 @@ def on_full(server_url: str, rate: float = 0.01, echo: Callable[[str], None] = p
         )
     finally:
         shutil.rmtree(day2, ignore_errors=True)
-    body = f"""The files and the trained database a `netfloox bench full --keep` run left (every
-title type), then their next day with {rate:.1%} of the titles changed ({changed_text(changed)};
+    kind = "every title type" if title_types == "all" else f"title types {title_types}"
+    body = f"""The files and the trained database a `netfloox bench full --keep` run left ({kind}),
+then their next day with {rate:.1%} of the titles changed ({changed_text(changed)};
 ratings, principals, runtimes and names changed: harness/imdb_next_day.py).
 
 {HEADER}
@@ -276,7 +283,8 @@ ratings, principals, runtimes and names changed: harness/imdb_next_day.py).
 {applied(report)}"""
     reports.write_section(
         "Daily refresh at full size, on the IMDb-shaped run",
-        f"netfloox bench full --keep, then netfloox bench refresh --on-full --rate {rate}",
+        f"netfloox bench full --keep, then netfloox bench refresh --on-full --rate {rate}"
+        + ("" if title_types == "all" else f" --title-types {title_types}"),
         body,
     )
     echo(body)
