@@ -487,8 +487,10 @@ class CatalogBuilder:
         where = "true"
         if self.subset.active:
             where = f"n.person_key IN ({self.REFERENCED_PEOPLE})"
-            if self.changes_only:  # or kept already
-                where += " OR n.person_key IN (SELECT person_id FROM catalog.person)"
+            if self.changes_only:  # or kept already (probed: as IN, every person was read)
+                where += (
+                    " OR EXISTS (SELECT 1 FROM catalog.person p WHERE p.person_id = n.person_key)"
+                )
         self.create_tables("person")
 
         def insert() -> None:

@@ -265,13 +265,13 @@ PROBE_SHARE = 0.05
 
 
 def _probe_indexes(conn: psycopg.Connection) -> None:
-    """For a day's few changed lines, no hash or merge joins until the transaction ends (or the
-    caller resets them). The planner took a day's 12 k principals against the catalogue's 2.9 M
-    (20 M rows) for a hash join reading every principal: 1.0-1.2 s for each of the three
-    statements of an update that changed none, where index probes take milliseconds; its
-    estimates of the big tables lag after a refresh and those of temp tables are guesses. Left
-    to the planner when many lines changed (up to ``max_share`` of a file): there, reading the
-    table once beats probing it for every changed key."""
+    """For a day's few changed lines, no hash or merge joins (until ``apply_delta`` resets
+    them). The planner took a day's 12 k principals against the catalogue's 2.9 M (20 M rows)
+    for a hash join reading every principal: 1.0-1.2 s for each of the three statements of an
+    update that changed none, where index probes take milliseconds; its estimates of the big
+    tables lag after a refresh and those of temp tables are guesses. Left to the planner when
+    many lines changed (up to ``max_share`` of a file): there, reading the table once beats
+    probing it for every changed key."""
     changed = conn.execute("SELECT count(*) FROM scope").fetchone()[0]
     rows = conn.execute(
         "SELECT sum(greatest(reltuples, 0)) FROM pg_class WHERE oid = ANY (%s::regclass[])",
@@ -320,6 +320,8 @@ def apply_delta(
         moved[SOURCES[kind][0]] = real_count(conn, kind, subset) - before[kind]
     if subset:
         moved["title.crew.tsv.gz"] = conn.execute(CREW_KEPT["added"]).fetchone()[0] - crew_removed
+    # not for the analytics upkeep that follows: its joins of temp tables without indexes became
+    # nested loops over each other (a 20 M-row day's upkeep: 11 s -> 415 s)
     conn.execute("RESET enable_hashjoin")
     conn.execute("RESET enable_mergejoin")
     return changes, moved
