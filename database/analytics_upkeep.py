@@ -178,10 +178,16 @@ FROM ({LOST_PAIRS}) p JOIN old_facts o USING (title_id)"""
 # re-computed: a person whose lost credit held the first or last year of their row (no sum
 # narrows them), or with rated titles added to a role and type they have no row for (the row
 # counts their unrated titles too, which no row kept)
+# (each lost credit's row probed by person: as a join the plan read every row of person_stats in
+# a merge join, 0.6 s at 20 M rows for 200 rows found)
 STATS_UNKEPT = """
 SELECT c.person_id
-FROM stats_change c JOIN analytics.person_stats s USING (role, person_id, title_type)
-WHERE c.lost_year IN (s.first_year, s.last_year)
+FROM stats_change c
+CROSS JOIN LATERAL (
+    SELECT s.first_year, s.last_year FROM analytics.person_stats s
+    WHERE (s.role, s.person_id, s.title_type) = (c.role, c.person_id, c.title_type) OFFSET 0
+) s
+WHERE c.lost_year IS NOT NULL AND c.lost_year IN (s.first_year, s.last_year)
 UNION
 SELECT d.person_id FROM stats_change d
 WHERE d.rated_titles > 0 AND NOT EXISTS (
