@@ -29,6 +29,9 @@ refreshes from every line (database/catalog_refresh.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg
 
 from database.catalog_build import LOOKUP_USES, UNUSED_LOOKUP, NotIncremental, catalog_tables
@@ -260,18 +263,20 @@ CREW_KEPT = {
 
 
 # Changed keys are this share of the catalogue's rows or fewer: every join to a catalogue table
-# probes its index (see ``_probe_indexes``)
+# probes its index (see ``_probing_indexes``)
 PROBE_SHARE = 0.05
 
 
-def _probe_indexes(conn: psycopg.Connection) -> None:
-    """For a day's few changed lines, no hash or merge joins (until ``apply_delta`` resets
-    them). The planner took a day's 12 k principals against the catalogue's 2.9 M (20 M rows)
-    for a hash join reading every principal: 1.0-1.2 s for each of the three statements of an
-    update that changed none, where index probes take milliseconds; its estimates of the big
-    tables lag after a refresh and those of temp tables are guesses. Left to the planner when
-    many lines changed (up to ``max_share`` of a file): there, reading the table once beats
-    probing it for every changed key."""
+@contextmanager
+def _probing_indexes(conn: psycopg.Connection) -> Iterator[None]:
+    """For a day's few changed lines, no hash or merge joins inside the block. The planner took
+    a day's 12 k principals against the catalogue's 2.9 M (20 M rows) for a hash join reading
+    every principal: 1.0-1.2 s for each of the three statements of an update that changed none,
+    where index probes take milliseconds; its estimates of the big tables lag after a refresh
+    and those of temp tables are guesses. Left to the planner when many lines changed (up to
+    ``max_share`` of a file): there, reading the table once beats probing it for every changed
+    key. Not for the analytics upkeep that follows the block: its joins of temp tables without
+    indexes became nested loops over each other (a 20 M-row day's upkeep: 11 s -> 415 s)."""
     changed = conn.execute("SELECT count(*) FROM scope").fetchone()[0]
     rows = conn.execute(
         "SELECT sum(greatest(reltuples, 0)) FROM pg_class WHERE oid = ANY (%s::regclass[])",
@@ -280,6 +285,9 @@ def _probe_indexes(conn: psycopg.Connection) -> None:
     if changed <= PROBE_SHARE * float(rows or 0):
         conn.execute("SET LOCAL enable_hashjoin = off")
         conn.execute("SET LOCAL enable_mergejoin = off")
+    yield
+    conn.execute("RESET enable_hashjoin")
+    conn.execute("RESET enable_mergejoin")
 
 
 def apply_delta(
@@ -290,10 +298,17 @@ def apply_delta(
     changes per table and, per file, by how many rows its stored count moved (for the import
     report; a crew line is always stored, unfiltered; for a subset, the crew lines of the titles
     gone whose line did not change are not counted: see ``gone_title``). Joins probe indexes
-    while it runs (``_probe_indexes``)."""
+    while it runs (``_probing_indexes``)."""
     start_noting(conn)
     _scope(conn)
-    _probe_indexes(conn)
+    with _probing_indexes(conn):
+        return _apply(conn, subset)
+
+
+def _apply(
+    conn: psycopg.Connection, subset: bool
+) -> tuple[dict[str, TableChanges], dict[str, int]]:
+    """``apply_delta``'s work once the changed keys are in ``scope``."""
     _candidates(conn)
     built = set(catalog_tables(conn, "catalog_next"))
     order = [t for t in parents_first(conn) if t in built]
@@ -320,8 +335,4 @@ def apply_delta(
         moved[SOURCES[kind][0]] = real_count(conn, kind, subset) - before[kind]
     if subset:
         moved["title.crew.tsv.gz"] = conn.execute(CREW_KEPT["added"]).fetchone()[0] - crew_removed
-    # not for the analytics upkeep that follows: its joins of temp tables without indexes became
-    # nested loops over each other (a 20 M-row day's upkeep: 11 s -> 415 s)
-    conn.execute("RESET enable_hashjoin")
-    conn.execute("RESET enable_mergejoin")
     return changes, moved

@@ -74,9 +74,13 @@ class Copy(threading.Thread):
             self.error = exc
 
 
+def _next(where: Path) -> Path:
+    """Where a running import copies its files, beside the kept ones."""
+    return where.with_name(where.name + ".next")
+
+
 def start_copy(conn: psycopg.Connection, paths: dict[str, Path | None]) -> Copy:
-    where = folder(conn)
-    copy = Copy(where.with_name(where.name + ".next"), paths)
+    copy = Copy(_next(folder(conn)), paths)
     copy.start()
     return copy
 
@@ -104,4 +108,4 @@ def forget(conn: psycopg.Connection) -> None:
     """Remove this database's copies (e.g. with the database itself)."""
     where = folder(conn)
     shutil.rmtree(where, ignore_errors=True)
-    shutil.rmtree(where.with_name(where.name + ".next"), ignore_errors=True)
+    shutil.rmtree(_next(where), ignore_errors=True)
