@@ -370,7 +370,7 @@ def not_ready_is_an_error(command):
 @not_ready_is_an_error
 def _refresh_models() -> None:
     from database.connection import connect
-    from ml.embeddings import refresh
+    from ml.embedding_refresh import refresh
     from ml.popularity import refresh_track_records
 
     with connect(_url(), autocommit=True) as conn:

@@ -119,6 +119,23 @@ def noted(conn: psycopg.Connection, table: str, dml: str) -> int:
     ).fetchone()[0]
 
 
+def record_changes(conn: psycopg.Connection, run_id: int) -> tuple[int, int]:
+    """Keep the ids of the titles and people this refresh wrote a row of (``touched``) in
+    ``ops.title_change`` and ``ops.person_change``, for ``netfloox train --refresh``
+    (ml/changes.py); how many of each."""
+    counts = []
+    for kind in ("title", "person"):
+        counts.append(
+            conn.execute(
+                f"""INSERT INTO ops.{kind}_change (run_id, {kind}_id)
+                    SELECT DISTINCT %s::bigint, {kind}_id FROM touched
+                    WHERE {kind}_id IS NOT NULL""",
+                (run_id,),
+            ).rowcount
+        )
+    return counts[0], counts[1]
+
+
 def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:
     """catalog_next.<table>'s rows: those whose values differ updated in catalog, new ones
     inserted (ids noted: ``noted``)."""

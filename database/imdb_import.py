@@ -39,7 +39,7 @@ from database.catalog_build import (
     use_build_settings,
 )
 from database.catalog_delta import apply_delta
-from database.catalog_refresh import apply_changes
+from database.catalog_refresh import apply_changes, record_changes
 from database.derived_build import NEXT, PREBUILT, move_in, prebuild
 from database.download import fetch, sha256
 from database.file_diff import (
@@ -114,6 +114,9 @@ class ImportReport:
     placeholder_titles: int = 0
     placeholder_people: int = 0
     duplicate_list_entries: int = 0
+    # a refresh: titles and people with a row written (ops.title_change, ops.person_change)
+    titles_changed: int | None = None
+    people_changed: int | None = None
     phases: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -349,7 +352,10 @@ class Importer:
         self, conn: psycopg.Connection, moved: dict[str, int] | None = None
     ) -> None:
         """After a refresh's changes: the analytics tables' rows of what changed
-        (database/analytics_upkeep.py); ``moved``: see ``keep_up``."""
+        (database/analytics_upkeep.py); ``moved``: see ``keep_up``. The titles changed are
+        recorded for the models' refresh."""
+        titles, people = record_changes(conn, self.report.run_id)
+        self.report.titles_changed, self.report.people_changed = titles, people
         with self.timer("analytics"):
             for name, took in keep_up(conn, moved).items():
                 self.report.phases[f"refresh:{name}"] = took

@@ -46,6 +46,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from ml import NotReady
+from ml.changes import forget_seen, last_import
 from ml.collaborative import ItemVectors, train_item_vectors
 from ml.neighbours import points_and_lists
 
@@ -77,12 +78,34 @@ class Embeddings:
     titles: pd.DataFrame  # recommendable_title rows, same order
     prior: np.ndarray  # float32
     collaborative: np.ndarray  # float32, w_i^2 per row (0: content only)
+    prior_constants: PriorConstants
 
 
-def load_titles(conn: psycopg.Connection) -> pd.DataFrame:
-    cur = conn.execute("""SELECT title_id, tconst, title_type, start_year, runtime_minutes,
-                                 average_rating::float8, num_votes, series_title_id, genres
-                          FROM ml.recommendable_title ORDER BY title_id""")
+@dataclass(frozen=True)
+class PriorConstants:
+    """The catalogue-wide figures of the prior: fitted with the model (as the content projection
+    is), kept by a refresh, so that a title whose votes did not move keeps its prior."""
+
+    mean_rating: float  # vote-weighted mean rating (the Bayesian average's C)
+    max_votes: float  # the most votes of a title (popularity's scale)
+
+    @classmethod
+    def of(cls, titles: pd.DataFrame) -> PriorConstants:
+        votes = titles["num_votes"].astype(float).to_numpy()
+        rating = titles["average_rating"].astype(float).to_numpy()
+        mean = float(np.average(rating, weights=votes)) if votes.sum() else 6.0
+        return cls(mean, float(votes.max()) if len(votes) else 0.0)
+
+
+def load_titles(conn: psycopg.Connection, ids: np.ndarray | None = None) -> pd.DataFrame:
+    """The recommendable titles (``ids``: those of them), in title_id order."""
+    where = "" if ids is None else "WHERE title_id = ANY (%(ids)s)"
+    cur = conn.execute(
+        f"""SELECT title_id, tconst, title_type, start_year, runtime_minutes,
+                   average_rating::float8, num_votes, series_title_id, genres
+            FROM ml.recommendable_title {where} ORDER BY title_id""",
+        {"ids": None if ids is None else ids.tolist()},
+    )
     return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
 
 
@@ -123,13 +146,23 @@ class TokenCounts:
 TOKEN_BATCH = 200_000
 
 
-def load_tokens(conn: psycopg.Connection, counts: TokenCounts) -> None:
-    """Stream the content tokens of the recommendable titles into ``counts``.
+def load_tokens(conn: psycopg.Connection, counts: TokenCounts, every: bool = True) -> None:
+    """Stream the content tokens of the recommendable titles into ``counts`` (``every``: all of
+    them, else only ``counts``' titles, looked up by index: a refresh's few).
 
     The set of recommendable titles is materialised and analysed first, and nested loops are
     off for this batch read: with a stale or missing estimate the planner once chose a nested
     loop over a semi-join of ml.title_token (measured: > 10 min at 20 M rows); a hash join
     reads each table once whatever the statistics say."""
+    if not every:
+        with conn.transaction(), conn.cursor(name="title_tokens") as cur:
+            cur.execute(
+                "SELECT title_id, token, weight FROM ml.title_token WHERE title_id = ANY (%s)",
+                (counts.title_ids.tolist(),),
+            )
+            while batch := cur.fetchmany(TOKEN_BATCH):
+                counts.add(*zip(*batch, strict=True))
+        return
     with conn.transaction():
         conn.execute("SET LOCAL enable_nestloop = off")
         conn.execute(
@@ -170,12 +203,16 @@ def structural_tokens(titles: pd.DataFrame, weight: float) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def prior(titles: pd.DataFrame, p: EmbeddingParams) -> np.ndarray:
+def prior(
+    titles: pd.DataFrame, p: EmbeddingParams, constants: PriorConstants | None = None
+) -> np.ndarray:
+    """Each title's prior; ``constants``: the model's (a refresh), else those of ``titles``."""
     votes = titles["num_votes"].astype(float).to_numpy()
     rating = titles["average_rating"].astype(float).to_numpy()
-    mean = float(np.average(rating, weights=votes)) if votes.sum() else 6.0
+    constants = constants or PriorConstants.of(titles)
+    mean = constants.mean_rating
     bayes = (votes * rating + p.bayes_m * mean) / (votes + p.bayes_m)
-    popularity = np.log10(votes + 1) / max(np.log10(votes.max() + 1), 1.0)
+    popularity = np.log10(votes + 1) / max(np.log10(constants.max_votes + 1), 1.0)
     return (p.popularity_weight * popularity + p.quality_weight * (bayes - mean) / 10).astype(
         np.float32
     )
@@ -190,11 +227,13 @@ class ContentFit:
     loadings: np.ndarray  # float64 (len(tokens), dim)
 
 
-def title_tokens(conn: psycopg.Connection, titles: pd.DataFrame, p: EmbeddingParams) -> TokenCounts:
+def title_tokens(
+    conn: psycopg.Connection, titles: pd.DataFrame, p: EmbeddingParams, every: bool = True
+) -> TokenCounts:
     """Every content token of ``titles``: the SQL ones (``ml.title_token``) and the structural
-    ones, weighted as ``p`` says."""
+    ones, weighted as ``p`` says (``every``: ``titles`` are all the recommendable ones)."""
     counts = TokenCounts(titles["title_id"].to_numpy())
-    load_tokens(conn, counts)
+    load_tokens(conn, counts, every)
     structural = structural_tokens(titles, p.structure_weight)
     counts.add(structural["title_id"], structural["token"], structural["weight"])
     return counts
@@ -264,17 +303,30 @@ def _distinct_rows(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
 
 
 def blend(
-    titles: pd.DataFrame, content: np.ndarray, collab: ItemVectors, p: EmbeddingParams
+    titles: pd.DataFrame,
+    content: np.ndarray,
+    collab: ItemVectors,
+    p: EmbeddingParams,
+    constants: PriorConstants | None = None,
 ) -> Embeddings:
-    """Stack the two blocks, weighted so that each row stays a unit vector."""
+    """Stack the two blocks, weighted so that each row stays a unit vector; the priors with
+    ``constants`` (a refresh's: the model's), else those of ``titles``."""
     share = np.where(collab.likes > 0, p.collaborative_share, 0.0).astype(np.float32)
     vectors = np.hstack(
         [content * np.sqrt(1 - share)[:, None], collab.vectors * np.sqrt(share)[:, None]]
     ).astype(np.float32)
-    return Embeddings(titles["title_id"].to_numpy(), vectors, titles, prior(titles, p), share)
+    constants = constants or PriorConstants.of(titles)
+    return Embeddings(
+        titles["title_id"].to_numpy(),
+        vectors,
+        titles,
+        prior(titles, p, constants),
+        share,
+        constants,
+    )
 
 
-def _vector_text(v: np.ndarray) -> str:
+def vector_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
 
 
@@ -285,7 +337,7 @@ def _points(
     nearest point_ids as PostgreSQL array text — computed on the vectors as stored (parsed back
     from their text), so that SQL's cosine ranks them alike. ``conn`` (a refresh): the active
     model's lists are updated rather than recomputed."""
-    texts = [_vector_text(v) for v in emb.vectors]
+    texts = [vector_text(v) for v in emb.vectors]
     stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
     stored = stored.reshape(len(texts), -1)
     point_row, lists = points_and_lists(
@@ -345,11 +397,13 @@ def write(
     metrics: dict | None = None,
     fit: ContentFit | int | None = None,
     update_lists: bool = False,
+    catalog_run: int | None = None,
 ) -> int:
     """Store the vectors as a new active model version, swapping tables atomically. ``fit``: the
     content projection that made them — new (stored with this version) or the version of a
     stored one (a refresh reuses it). ``update_lists``: the active model's neighbour lists are
-    updated for what changed rather than recomputed (a refresh)."""
+    updated for what changed rather than recomputed (a refresh). ``catalog_run``: the last
+    import the vectors have seen (a refresh re-embeds what the imports after it changed)."""
     with conn.transaction():
         conn.execute("DROP TABLE IF EXISTS ml.title_embedding_next")
         conn.execute(
@@ -370,11 +424,10 @@ def write(
         if isinstance(fit, ContentFit):
             _write_fit(conn, version, fit)
         content_fit = version if isinstance(fit, ContentFit) else fit
+        fitted = fitted_params(content_fit, emb.prior_constants, catalog_run)
         conn.execute(
-            "UPDATE ml.embedding_model SET params = params"
-            " || jsonb_build_object('content_fit', %s::integer)"
-            " WHERE version = %s",
-            (content_fit, version),
+            "UPDATE ml.embedding_model SET params = params || %s::jsonb WHERE version = %s",
+            (json.dumps(fitted), version),
         )
         texts, points, neighbours = _points(emb, conn if update_lists else None)
         log.info("points and lists computed; writing")
@@ -438,9 +491,21 @@ def write(
     return version
 
 
+def fitted_params(content_fit: int, constants: PriorConstants, catalog_run: int | None) -> dict:
+    """What a model stores beside its parameters for a refresh to reuse (ml/embedding_refresh.py):
+    the version holding its content projection, its prior's constants, its last import seen."""
+    return {
+        "content_fit": content_fit,
+        "prior_mean_rating": constants.mean_rating,
+        "prior_max_votes": constants.max_votes,
+        "catalog_run": catalog_run,
+    }
+
+
 def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[int, int]:
     """Compute and store the embeddings; returns (model version, titles embedded)."""
     p = p or EmbeddingParams()
+    catalog_run = last_import(conn)
     titles = load_titles(conn)
     if len(titles) < 3:
         raise NotReady("fewer than 3 recommendable titles: run `netfloox import` first")
@@ -454,7 +519,8 @@ def train(conn: psycopg.Connection, p: EmbeddingParams | None = None) -> tuple[i
     emb = blend(titles, content, collab, p)
     log.info("collaborative block learnt and blended")
     metrics = {"titles_with_likes": int((collab.likes > 0).sum()), "clients": collab.clients}
-    version = write(conn, emb, p, metrics, fit)
+    version = write(conn, emb, p, metrics, fit, catalog_run=catalog_run)
+    forget_seen(conn)
     log.info("embedding model %s: %s titles, %s", version, len(titles), metrics)
     return version, len(titles)
 
@@ -490,26 +556,39 @@ def stored_collaborative(conn: psycopg.Connection, title_ids: np.ndarray, p) -> 
     return ItemVectors(vectors, likes, 0)
 
 
-def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
-    """Bring the active model to the current catalogue and log without refitting: every
-    recommendable title (new ones too) gets its content vector from the stored projection (a
-    fold-in: tokens the fit never saw, such as a new person's, add nothing until the next full
-    training: their count is reported); the collaborative block is re-learnt (EASE is closed
-    form) when the log changed since the model, else kept; the priors follow the new votes; the
-    points are regrouped and the lists updated for the points that changed. Returns (version,
-    what changed)."""
+@dataclass
+class ActiveModel:
+    version: int
+    p: EmbeddingParams
+    params: dict  # as stored: ``p`` and ``fitted_params``
+    trained_at: object
+    metrics: dict
+
+    def log_changed(self, conn: psycopg.Connection) -> bool:
+        """Whether a client log was loaded since the model."""
+        return conn.execute(
+            "SELECT exists (SELECT 1 FROM ops.rating_import_run WHERE status = 'succeeded'"
+            " AND finished_at > %s)",
+            (self.trained_at,),
+        ).fetchone()[0]
+
+
+def active_model(conn: psycopg.Connection) -> ActiveModel:
     row = conn.execute(
         "SELECT version, params, trained_at, metrics FROM ml.embedding_model WHERE active"
     ).fetchone()
     if not row or row[1].get("content_fit") is None:
         raise NotReady("no trained model with a stored content fit: run `netfloox train` first")
-    base, params, trained_at, base_metrics = row
+    version, params, trained_at, metrics = row
     known = {f.name for f in fields(EmbeddingParams)}
     p = EmbeddingParams(**{k: v for k, v in params.items() if k in known})
-    titles = load_titles(conn)
-    title_ids = titles["title_id"].to_numpy()
-    counts = title_tokens(conn, titles, p)
-    loadings = load_fit(conn, params["content_fit"])
+    return ActiveModel(version, p, params, trained_at, metrics)
+
+
+def fold_in(counts: TokenCounts, loadings: dict[str, np.ndarray], p) -> tuple[np.ndarray, int]:
+    """Content vectors of ``counts``' titles from a stored projection (``load_fit``), and how
+    many tokens held by enough of these titles the fit never saw (a full training would keep
+    them; they add nothing until then)."""
     # the fit's tokens in the fit's order (the same sums in the same order as at training)
     position = {token: i for i, token in enumerate(loadings)}
     kept = sorted((position[t], j) for t, j in counts.vocabulary.items() if t in position)
@@ -518,15 +597,28 @@ def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
     weights = every[:, [j for _, j in kept]]
     fitted = np.array(list(loadings.values()))
     content = content_of(weights, fitted[[i for i, _ in kept]])
-    # tokens a full training would keep (held by enough titles) that the fit never saw
     known = np.zeros(every.shape[1], bool)
     known[[j for _, j in kept]] = True
-    unknown = int(((every.getnnz(axis=0) >= p.min_titles_per_token) & ~known).sum())
-    log_changed = conn.execute(
-        "SELECT exists (SELECT 1 FROM ops.rating_import_run WHERE status = 'succeeded'"
-        " AND finished_at > %s)",
-        (trained_at,),
-    ).fetchone()[0]
+    return content, int(((every.getnnz(axis=0) >= p.min_titles_per_token) & ~known).sum())
+
+
+def refresh_every_title(
+    conn: psycopg.Connection, model: ActiveModel, catalog_run: int | None
+) -> tuple[int, dict]:
+    """Bring the active model to the current catalogue and log without refitting, every title
+    at once (after a rebuild: ml/embedding_refresh.py): every recommendable title (new ones
+    too) gets its content vector from the stored projection (a fold-in: tokens the fit never
+    saw, such as a new person's, add nothing until the next full training: their count is
+    reported); the collaborative block is re-learnt (EASE is closed form) when the log changed
+    since the model, else kept; the priors follow the new votes (and the catalogue's constants
+    are fitted again); the points are regrouped and the lists updated for the points that
+    changed. Returns (version, what changed)."""
+    base, params, p = model.version, model.params, model.p
+    titles = load_titles(conn)
+    title_ids = titles["title_id"].to_numpy()
+    counts = title_tokens(conn, titles, p)
+    content, unknown = fold_in(counts, load_fit(conn, params["content_fit"]), p)
+    log_changed = model.log_changed(conn)
     if log_changed:
         collab = train_item_vectors(conn, title_ids, p.collab_dim, p.like_threshold, p.seed)
     else:
@@ -541,8 +633,12 @@ def refresh(conn: psycopg.Connection) -> tuple[int, dict]:
         "tokens_unknown_to_the_fit": unknown,
         "collaborative": "re-learnt (the log changed)" if log_changed else "kept",
         "titles_with_likes": int((collab.likes > 0).sum()),
-        "clients": collab.clients if log_changed else base_metrics.get("clients", 0),
+        "clients": collab.clients if log_changed else model.metrics.get("clients", 0),
+        "scope": "every title",
     }
-    version = write(conn, emb, p, changes, params["content_fit"], update_lists=True)
+    version = write(
+        conn, emb, p, changes, params["content_fit"], update_lists=True, catalog_run=catalog_run
+    )
+    forget_seen(conn)
     log.info("embedding model %s refreshed from %s: %s", version, base, changes)
     return version, changes

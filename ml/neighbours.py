@@ -323,22 +323,32 @@ def updated_lists(
     every row, updates every list; a list shortened below MIN_LIST, and every added row, get a
     full one. Serving stays exact with a shorter list (``recommend()`` scans when a list holds
     too few points), only slower for large k."""
-    count = len(unit)
-    n = min(n, count)
-    fresh = np.ones(count, dtype=bool)
+    was = np.zeros(len(unit), dtype=bool)
+    was[list(previous)] = True
+    return patched_lists(unit, previous, np.flatnonzero(~was), n)
+
+
+def patched_lists(
+    unit: np.ndarray, previous: dict[int, np.ndarray], added: np.ndarray, n: int = NEIGHBOURS
+) -> dict[int, np.ndarray]:
+    """The lists of ``previous``' rows and of the ``added`` rows (the rows new since those
+    lists), exact among every row of ``unit``: as :func:`updated_lists` says, for only the lists
+    given (a list left out must not change: no member gone, no added row reaching it)."""
+    n = min(n, len(unit))
     kept: dict[int, np.ndarray] = {}
+    full = [np.asarray(added, dtype=np.int64)]
     for row, old in previous.items():
         stayed = old[old >= 0]
         if len(stayed) >= min(MIN_LIST, n) and stayed[0] == row:
             kept[row] = stayed
-            fresh[row] = False
-    full = np.flatnonzero(fresh)
-    out = {int(r): lst for r, lst in zip(full, nearest(unit, n, rows=full), strict=True)}
+        else:
+            full.append(np.array([row]))
+    full = np.unique(np.concatenate(full))
+    out = {}
+    if len(full):
+        out = {int(r): lst for r, lst in zip(full, nearest(unit, n, rows=full), strict=True)}
     if not kept:
         return out
-    was = np.zeros(count, dtype=bool)
-    was[list(previous)] = True
-    added = np.flatnonzero(~was)  # (a kept list's member may itself get a full list: not new)
     rows = np.fromiter(kept, dtype=np.int64, count=len(kept))
     for start in range(0, len(rows), UPDATE_BLOCK):
         out.update(_merged(unit, rows[start : start + UPDATE_BLOCK], kept, added))
@@ -372,6 +382,24 @@ def _merged(unit, rows: np.ndarray, kept: dict[int, np.ndarray], added: np.ndarr
     return {int(rows[i]): c[bounds[i] : bounds[i + 1]] for i in range(len(rows))}
 
 
+def grouped(unit: np.ndarray, n: int = NEIGHBOURS) -> np.ndarray:
+    """Each row's point: the first row of its group of identical or near-identical unit rows
+    (closer than MERGE_DISTANCE, chained; see :func:`points_and_lists`)."""
+    if not len(unit):
+        return np.zeros(0, dtype=np.int64)
+    _, first, inverse = np.unique(unit, axis=0, return_index=True, return_inverse=True)
+    point = first[inverse.ravel()]
+    active = np.unique(point)
+    for _ in range(MAX_ROUNDS):
+        rows, cols = close_pairs(unit[active], n)
+        if not len(rows):
+            return point
+        leader = _leaders(len(active), rows, cols)
+        point = active[leader[np.searchsorted(active, point)]]
+        active = np.unique(point)
+    raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
+
+
 def points_and_lists(
     vectors: np.ndarray,
     n: int = NEIGHBOURS,
@@ -394,18 +422,8 @@ def points_and_lists(
     that are still there are updated rather than recomputed (:func:`updated_lists`).
     """
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    _, first, inverse = np.unique(unit, axis=0, return_index=True, return_inverse=True)
-    point = first[inverse.ravel()]
+    point = grouped(unit, n)
     active = np.unique(point)
-    for _ in range(MAX_ROUNDS):
-        rows, cols = close_pairs(unit[active], n)
-        if not len(rows):
-            break
-        leader = _leaders(len(active), rows, cols)
-        point = active[leader[np.searchsorted(active, point)]]
-        active = np.unique(point)
-    else:
-        raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
     log.info("%s rows grouped into %s points", len(point), len(active))
     if len(active) ** 2 / 2 > LIST_PAIRS:
         best = np.full(len(active), -np.inf)

@@ -34,6 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ml import NotReady
+from ml.changes import Changes, changes_since, forget_seen, last_import
 
 log = logging.getLogger(__name__)
 
@@ -356,9 +357,12 @@ def write(
     trained: Trained,
     activate: bool = True,
     records: str = "ml.popularity_person_stats",
+    records_run: int | None = None,
 ) -> int:
     """Register a model version: features, trees or coefficients, track records, group means;
-    activate it (the previous version of the same target stays, for rollback)."""
+    activate it (the previous version of the same target stays, for rollback). ``records_run``:
+    the last import the track records have seen (a refresh recomputes those the imports after it
+    changed)."""
     features = trained.pipeline.named_steps["features"]
     names = features.get_feature_names_out()
     model = trained.pipeline.named_steps["model"]
@@ -375,6 +379,7 @@ def write(
         "year_mean": features.year_mean_,
         "runtime_mean": features.runtime_mean_,
         "intercept": intercept,
+        "records_run": records_run,
         "weight": "log10(num_votes)" if trained.target == "rating" else "none",
         "model": (
             "ridge (RidgeCV, leave-one-out)"
@@ -443,6 +448,7 @@ def _write_trees(conn: psycopg.Connection, version: int, trees: list[pd.DataFram
 def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[int, dict]:
     """Train and register: trees for the rating and for the audience (activated), and a ridge
     for the rating (registered inactive: the comparison and the rollback)."""
+    records_run = last_import(conn)
     df = load_features(conn)
     if len(df) < 20:
         raise NotReady("fewer than 20 rated titles with >= 20 votes: run `netfloox import` first")
@@ -450,21 +456,25 @@ def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[in
     conn.execute("DROP TABLE IF EXISTS pg_temp.track_records")
     conn.execute("CREATE TEMP TABLE track_records AS SELECT * FROM ml.popularity_person_stats")
     records = "pg_temp.track_records"
-    write(conn, fit(df, "ridge", "rating"), activate=False, records=records)
+    write(conn, fit(df, "ridge", "rating"), False, records, records_run)
     audience = fit(df, "trees", "audience", tree_params)
-    audience_version = write(conn, audience, records=records)
+    audience_version = write(conn, audience, records=records, records_run=records_run)
     rating = fit(df, "trees", "rating", tree_params)
-    version = write(conn, rating, records=records)
+    version = write(conn, rating, records=records, records_run=records_run)
+    forget_seen(conn)
     conn.execute("DROP TABLE pg_temp.track_records")
     log.info("rating model %s: %s", version, rating.metrics)
     log.info("audience model %s: %s", audience_version, audience.metrics)
     return version, {**rating.metrics, "audience": audience.metrics}
 
 
-def store_track_records(conn: psycopg.Connection, version: int, records: str) -> int:
+def store_track_records(
+    conn: psycopg.Connection, version: int, records: str, people: str = "true"
+) -> int:
     """Copy the track records of table ``records`` to ml.person_effect for model ``version``,
     with their smoothed rating effect (the model's smoothing_k and mu; what ml.track_record
-    lists and api.track_records reads in index order). Returns the rows stored."""
+    lists and api.track_records reads in index order); ``people``: a condition on ``r``, the
+    records to copy. Returns the rows stored."""
     return conn.execute(
         """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes,
                                          rating_effect, films_by_type)
@@ -474,26 +484,66 @@ def store_track_records(conn: psycopg.Connection, version: int, records: str) ->
                   r.films_by_type
            FROM """
         + records
-        + " r, ml.model m WHERE m.version = %s",
+        + " r, ml.model m WHERE m.version = %s AND "
+        + people,
         (version,),
     ).rowcount
 
 
 def refresh_track_records(conn: psycopg.Connection) -> dict[int, int]:
-    """The active models' track records (ml.person_effect) recomputed from the current catalogue,
-    in one transaction: a refresh of the catalogue changes ratings, votes and credits, and a
+    """The active models' track records (ml.person_effect) brought to the current catalogue, in
+    one transaction: a refresh of the catalogue changes ratings, votes and credits, and a
     person's record is a sum over their films (no refit: the trees and their features stay).
-    Returns {version: people-role records}."""
+    When every import since the records was incremental, only the records of the people it
+    touched are recomputed (a credit or a name of theirs written, or a credit on a changed title:
+    ml/changes.py); otherwise every record. Returns {version: records written}."""
+    upto = last_import(conn)
     counts = {}
     with conn.transaction():
-        conn.execute(
-            "CREATE TEMP TABLE track_records ON COMMIT DROP AS"
-            " SELECT * FROM ml.popularity_person_stats"
-        )
-        for (version,) in conn.execute("SELECT version FROM ml.model WHERE active").fetchall():
-            conn.execute("DELETE FROM ml.person_effect WHERE version = %s", (version,))
-            counts[version] = store_track_records(conn, version, "track_records")
+        models = conn.execute(
+            "SELECT version, (params->>'records_run')::bigint FROM ml.model WHERE active"
+        ).fetchall()
+        for version, seen in models:
+            changes = changes_since(conn, seen, upto)
+            if changes is None:
+                conn.execute("DROP TABLE IF EXISTS pg_temp.track_records")
+                conn.execute(
+                    "CREATE TEMP TABLE track_records ON COMMIT DROP AS"
+                    " SELECT * FROM ml.popularity_person_stats"
+                )
+                conn.execute("DELETE FROM ml.person_effect WHERE version = %s", (version,))
+                counts[version] = store_track_records(conn, version, "track_records")
+            else:
+                counts[version] = _refresh_records_of(conn, version, changes)
+            conn.execute(
+                "UPDATE ml.model SET params = params"
+                " || jsonb_build_object('records_run', %s::bigint) WHERE version = %s",
+                (upto, version),
+            )
+        forget_seen(conn)
     return counts
+
+
+def _refresh_records_of(conn: psycopg.Connection, version: int, changes: Changes) -> int:
+    """Recompute the records of the people the changes touched, for model ``version``."""
+    conn.execute("DROP TABLE IF EXISTS pg_temp.touched_people")
+    conn.execute(
+        """CREATE TEMP TABLE touched_people ON COMMIT DROP AS
+           SELECT unnest(%s::integer[]) AS person_id
+           UNION SELECT person_id FROM ml.popularity_credit WHERE title_id = ANY (%s)""",
+        (changes.people.tolist(), changes.titles.tolist()),
+    )
+    people = [r[0] for r in conn.execute("SELECT person_id FROM touched_people")]
+    conn.execute(
+        "DELETE FROM ml.person_effect WHERE version = %s AND person_id = ANY (%s)",
+        (version, people),
+    )
+    return store_track_records(
+        conn,
+        version,
+        "ml.popularity_person_stats",
+        "r.person_id = ANY (ARRAY(SELECT person_id FROM touched_people))",
+    )
 
 
 def input_row(

@@ -33,7 +33,8 @@ from harness.evaluation.recommend import (
     sql_recommendations,
 )
 from harness.imdb_next_day import next_day
-from ml.embeddings import refresh, train
+from ml.embedding_refresh import refresh
+from ml.embeddings import train
 
 COPY_DB = "netfloox_eval_refresh"
 

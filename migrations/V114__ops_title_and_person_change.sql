@@ -1,0 +1,19 @@
+-- The titles each incremental import changed (a row of theirs inserted, updated or deleted in any
+-- catalogue table), written in the transaction that applies the changes
+-- (database/catalog_refresh.py: record_changes). `netfloox train --refresh` re-embeds only these
+-- titles (ml/embedding_refresh.py); a rebuild records none, and the refresh after one re-embeds
+-- every title. The rows every active model has seen are deleted (ml/changes.py).
+CREATE TABLE ops.title_change (
+    run_id   bigint  NOT NULL REFERENCES ops.import_run ON DELETE CASCADE,
+    title_id integer NOT NULL,
+    PRIMARY KEY (run_id, title_id)
+);
+
+-- The people whose rows (a credit, a name, a profession) the same imports wrote: with the people
+-- credited on the changed titles, those whose track records a refresh recomputes
+-- (ml/popularity.py: refresh_track_records).
+CREATE TABLE ops.person_change (
+    run_id    bigint  NOT NULL REFERENCES ops.import_run ON DELETE CASCADE,
+    person_id integer NOT NULL,
+    PRIMARY KEY (run_id, person_id)
+);
