@@ -335,11 +335,15 @@ def models_can_refresh(url: str) -> bool:
     "--refresh",
     is_flag=True,
     help="Bring the active models to the current catalogue and log without refitting them "
-    "(new titles folded in, the log's model re-learnt if it changed, track records recomputed).",
+    "(the titles the imports changed re-embedded, the log's model re-learnt if it changed, the "
+    "track records of the people touched recomputed).",
 )
 @click.pass_context
 def train(ctx: click.Context, refresh: bool) -> None:
     """Train the models and write them back to the database (all of them without a name)."""
+    from database.migrate import migrate as run_migrations
+
+    run_migrations(_url())  # as an import does: the models write to the current schema
     if refresh:
         _refresh_models()
     elif ctx.invoked_subcommand is None:
@@ -380,10 +384,16 @@ def _refresh_models() -> None:
         f"recommender: model {version} refreshed from {changes['refreshed_from']}: "
         f"{changes['titles']:,} titles ({changes['new_titles']:,} new, {changes['gone_titles']:,}"
         f" gone), {changes['tokens_unknown_to_the_fit']:,} tokens unknown to the fit, "
-        f"collaborative block {changes['collaborative']}"
+        f"collaborative block {changes['collaborative']}; {changes['scope']}"
+        + (
+            f": {changes['titles_re_embedded']:,} re-embedded, {changes['points_added']:,} new"
+            f" points, {changes['lists_patched']:,} lists patched"
+            if changes["scope"] == "changed titles"
+            else ""
+        )
     )
     click.echo(
-        "popularity: track records recomputed for models "
+        "popularity: track records written for models "
         + ", ".join(f"{v} ({n:,} records)" for v, n in records.items())
     )
 
