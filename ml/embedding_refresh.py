@@ -193,14 +193,14 @@ def regroup(model: Model, ids: np.ndarray, stored: np.ndarray, leaving: np.ndarr
     for t, s in zip(ids[movers[joins]], survivors[best[joins]], strict=True):
         point_of[int(t)] = int(s)
         name[s] = min(name[s], int(t))
+    renamed = {int(s): int(name[s]) for s in survivors if name[s] != s}
+    point_of = {t: renamed.get(p, p) for t, p in point_of.items()}
+    # (a new point may be named by a title that named a surviving point before it left)
     lonely = movers[~joins]
     group = grouped(stored[lonely] if len(lonely) else np.zeros((0, stored.shape[1])))
     new_ids = ids[lonely][group]
     for t, p in zip(ids[lonely], new_ids, strict=True):
         point_of[int(t)] = int(p)
-    renamed = {int(s): int(name[s]) for s in survivors if name[s] != s}
-    for t, p in point_of.items():
-        point_of[t] = renamed.get(p, p)
     added_ids, first = np.unique(new_ids, return_index=True)
     every = np.concatenate([[name[s] for s in survivors], added_ids]).astype(np.int64)
     vectors = np.concatenate([model.vectors[rows], stored[lonely][first]])

@@ -231,7 +231,13 @@ def test_points_are_renamed_joined_and_dropped_as_their_titles_move(db):
     from tests.test_recommend_exact import build_duplicate_groups
 
     build_duplicate_groups(db)  # groups tt0000001-40, 41-80, 81-120 of identical vectors
-    db.execute("DELETE FROM catalog.rating WHERE title_id = 1")  # the first group's name leaves
+    # the first group's name gets a director (a new point of its own, with its old name) and
+    # one of its other films leaves
+    db.execute(
+        """INSERT INTO catalog.title_director
+           SELECT 1, person_id, 1 FROM catalog.person WHERE nconst = 'nm0000003'"""
+    )
+    db.execute("DELETE FROM catalog.rating WHERE title_id = 3")
     # the second group's name takes the third group's genres: it joins that group and names it
     db.execute("DELETE FROM catalog.title_genre WHERE title_id = 41")
     db.execute(
@@ -251,18 +257,26 @@ def test_points_are_renamed_joined_and_dropped_as_their_titles_move(db):
         directors=["nm0000001"],
     )
     refresh_analytics(db)
-    record_import(db, ["tt0000001", "tt0000041", "tt0000900", "tt0000901"])
+    record_import(db, ["tt0000001", "tt0000003", "tt0000041", "tt0000900", "tt0000901"])
     _, changes = refresh(db)
-    assert changes["scope"] == "changed titles" and changes["titles_re_embedded"] == 3
-    assert changes["points_renamed"] == 3 and changes["points_added"] == 1
+    assert changes["scope"] == "changed titles" and changes["titles_re_embedded"] == 4
+    assert changes["gone_titles"] == 1 and changes["points_gone"] == 0
+    assert changes["points_renamed"] == 3 and changes["points_added"] == 2
     points = dict(
         db.execute(
             """SELECT t.tconst, e.point_id FROM ml.title_embedding e
                JOIN catalog.title t USING (title_id)
-               WHERE t.tconst IN ('tt0000002', 'tt0000042', 'tt0000081', 'tt0000900')"""
+               WHERE t.tconst IN ('tt0000001', 'tt0000002', 'tt0000042', 'tt0000081',
+                                  'tt0000900')"""
         ).fetchall()
     )
-    assert points == {"tt0000002": 2, "tt0000042": 42, "tt0000081": 41, "tt0000900": 2}
+    assert points == {
+        "tt0000001": 1,
+        "tt0000002": 2,
+        "tt0000042": 42,
+        "tt0000081": 41,
+        "tt0000900": 2,
+    }
     assert_consistent(db)
     for filters in ({}, {"min_votes": 500}, {"genre": "Comedy"}):
         served = {s: answers(db, s, False, **filters) for s in every_answer(db)}
