@@ -248,15 +248,23 @@ def patch_lists(
     old = _lists_touched(conn, model, after)
     survivor_ids = np.setdiff1d(model.point_ids, after.gone)
     new_name = np.array([after.renamed.get(int(s), int(s)) for s in survivor_ids], np.int64)
-    row_of_old = dict(
-        zip(survivor_ids.tolist(), np.searchsorted(after.point_ids, new_name), strict=True)
-    )
-    previous = {}
-    for point, members in old.items():
-        if point not in row_of_old:  # the list of a point gone
-            continue
-        rows = np.array([row_of_old.get(int(m), -1) for m in members], dtype=np.int64)
-        previous[int(row_of_old[point])] = rows
+    final_row = np.searchsorted(after.point_ids, new_name)
+
+    def rows_of(ids: np.ndarray) -> np.ndarray:
+        """Final rows of old point ids (-1: a point gone)."""
+        at = np.minimum(np.searchsorted(survivor_ids, ids), len(survivor_ids) - 1)
+        return np.where(survivor_ids[at] == ids, final_row[at], -1)
+
+    points = np.array([p for p in old if len(survivor_ids)], dtype=np.int64)
+    points = points[rows_of(points) >= 0]  # not the list of a point gone
+    if len(points):
+        lengths = np.array([len(old[p]) for p in points])
+        members = rows_of(np.concatenate([old[p] for p in points]))
+        previous = dict(
+            zip(rows_of(points).tolist(), np.split(members, np.cumsum(lengths)[:-1]), strict=True)
+        )
+    else:
+        previous = {}
     lists = patched_lists(after.vectors, previous, after.added)
     return {int(after.point_ids[r]): after.point_ids[m] for r, m in lists.items()}, len(old)
 
