@@ -468,13 +468,10 @@ def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[in
     return version, {**rating.metrics, "audience": audience.metrics}
 
 
-def store_track_records(
-    conn: psycopg.Connection, version: int, records: str, people: str = "true"
-) -> int:
+def store_track_records(conn: psycopg.Connection, version: int, records: str) -> int:
     """Copy the track records of table ``records`` to ml.person_effect for model ``version``,
     with their smoothed rating effect (the model's smoothing_k and mu; what ml.track_record
-    lists and api.track_records reads in index order); ``people``: a condition on ``r``, the
-    records to copy. Returns the rows stored."""
+    lists and api.track_records reads in index order). Returns the rows stored."""
     return conn.execute(
         """INSERT INTO ml.person_effect (version, role, person_id, n, total, total_votes,
                                          rating_effect, films_by_type)
@@ -484,8 +481,7 @@ def store_track_records(
                   r.films_by_type
            FROM """
         + records
-        + " r, ml.model m WHERE m.version = %s AND "
-        + people,
+        + " r, ml.model m WHERE m.version = %s",
         (version,),
     ).rowcount
 
@@ -500,50 +496,48 @@ def refresh_track_records(conn: psycopg.Connection) -> dict[int, int]:
     upto = last_import(conn)
     counts = {}
     with conn.transaction():
-        models = conn.execute(
+        seen_by = {}
+        for version, seen in conn.execute(
             "SELECT version, (params->>'records_run')::bigint FROM ml.model WHERE active"
-        ).fetchall()
-        for version, seen in models:
+        ).fetchall():
+            seen_by.setdefault(seen, []).append(version)
+        for seen, versions in seen_by.items():  # the records computed once for each
             changes = changes_since(conn, seen, upto)
-            if changes is None:
-                conn.execute("DROP TABLE IF EXISTS pg_temp.track_records")
-                conn.execute(
-                    "CREATE TEMP TABLE track_records ON COMMIT DROP AS"
-                    " SELECT * FROM ml.popularity_person_stats"
-                )
-                conn.execute("DELETE FROM ml.person_effect WHERE version = %s", (version,))
-                counts[version] = store_track_records(conn, version, "track_records")
-            else:
-                counts[version] = _refresh_records_of(conn, version, changes)
+            people = None if changes is None else touched_people(conn, changes)
+            conn.execute("DROP TABLE IF EXISTS pg_temp.track_records")
             conn.execute(
-                "UPDATE ml.model SET params = params"
-                " || jsonb_build_object('records_run', %s::bigint) WHERE version = %s",
-                (upto, version),
+                "CREATE TEMP TABLE track_records ON COMMIT DROP AS"
+                " SELECT * FROM ml.popularity_person_stats"
+                + ("" if people is None else " WHERE person_id = ANY (%(people)s)"),
+                {"people": people},
             )
+            for version in versions:
+                conn.execute(
+                    "DELETE FROM ml.person_effect WHERE version = %(version)s"
+                    + ("" if people is None else " AND person_id = ANY (%(people)s)"),
+                    {"version": version, "people": people},
+                )
+                counts[version] = store_track_records(conn, version, "track_records")
+                conn.execute(
+                    "UPDATE ml.model SET params = params"
+                    " || jsonb_build_object('records_run', %s::bigint) WHERE version = %s",
+                    (upto, version),
+                )
         forget_seen(conn)
     return counts
 
 
-def _refresh_records_of(conn: psycopg.Connection, version: int, changes: Changes) -> int:
-    """Recompute the records of the people the changes touched, for model ``version``."""
-    conn.execute("DROP TABLE IF EXISTS pg_temp.touched_people")
-    conn.execute(
-        """CREATE TEMP TABLE touched_people ON COMMIT DROP AS
-           SELECT unnest(%s::integer[]) AS person_id
-           UNION SELECT person_id FROM ml.popularity_credit WHERE title_id = ANY (%s)""",
-        (changes.people.tolist(), changes.titles.tolist()),
-    )
-    people = [r[0] for r in conn.execute("SELECT person_id FROM touched_people")]
-    conn.execute(
-        "DELETE FROM ml.person_effect WHERE version = %s AND person_id = ANY (%s)",
-        (version, people),
-    )
-    return store_track_records(
-        conn,
-        version,
-        "ml.popularity_person_stats",
-        "r.person_id = ANY (ARRAY(SELECT person_id FROM touched_people))",
-    )
+def touched_people(conn: psycopg.Connection, changes: Changes) -> list[int]:
+    """The people whose track records the changes can move: those with a row written, and
+    those credited on a changed title (its rating, type or fold moves all their records)."""
+    return [
+        r[0]
+        for r in conn.execute(
+            """SELECT unnest(%s::integer[])
+               UNION SELECT person_id FROM ml.popularity_credit WHERE title_id = ANY (%s)""",
+            (changes.people.tolist(), changes.titles.tolist()),
+        )
+    ]
 
 
 def input_row(
