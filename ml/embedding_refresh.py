@@ -312,10 +312,17 @@ def refresh_changed(
         ).fetchall()
         changed = np.union1d(changed, np.array([r[0] for r in liked], dtype=np.int64))
     emb, unknown, relearnt = _embeddings_of(conn, model, changed, log_changed)
+    log.info(
+        "%s changed titles, %s of them recommendable, embedded", len(changed), len(emb.title_ids)
+    )
     texts, stored = _as_stored(emb.vectors)
     state = Model.load(conn)
+    log.info(
+        "the model's %s titles and %s points loaded", len(state.title_ids), len(state.point_ids)
+    )
     leaving = np.intersect1d(np.setdiff1d(changed, emb.title_ids), state.title_ids)
     after = regroup(state, emb.title_ids, stored, leaving)
+    log.info("regrouped: %s new points, %s gone", len(after.added), len(after.gone))
     lists, patched = patch_lists(conn, state, after)
     changes = {
         "refreshed_from": model.version,
@@ -357,10 +364,13 @@ def _write(
 ) -> int:
     """One transaction: the new model version, the titles re-embedded (a title joining a point
     takes its vector), the points renamed, the lists patched."""
-    # nine digits: a float32 read back exactly (a title joining a point takes its very vector)
+    # the points of the titles written, with nine digits: a float32 read back exactly (a title
+    # joining a point takes its very vector); formatting every point's would take a minute
+    used = np.unique(np.fromiter(after.point_of.values(), np.int64, len(after.point_of)))
+    rows = np.searchsorted(after.point_ids, used)
     point_text = {
-        int(p): "[" + ",".join(f"{x:.9g}" for x in v) + "]"
-        for p, v in zip(after.point_ids, after.vectors, strict=True)
+        int(p): "[" + ",".join(f"{x:.9g}" for x in after.vectors[r]) + "]"
+        for p, r in zip(used, rows, strict=True)
     }
     with conn.transaction():
         (version,) = conn.execute(
