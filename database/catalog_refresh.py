@@ -120,20 +120,24 @@ def noted(conn: psycopg.Connection, table: str, dml: str) -> int:
 
 
 def record_changes(conn: psycopg.Connection, run_id: int) -> tuple[int, int]:
-    """Keep the ids of the titles and people this refresh wrote a row of (``touched``) in
+    """Keep the ids of the titles this refresh wrote a row of (``touched``; with whether the
+    title's own row or its rating was written) and of the people whose credits it wrote, in
     ``ops.title_change`` and ``ops.person_change``, for ``netfloox train --refresh``
     (ml/changes.py); how many of each."""
-    counts = []
-    for kind in ("title", "person"):
-        counts.append(
-            conn.execute(
-                f"""INSERT INTO ops.{kind}_change (run_id, {kind}_id)
-                    SELECT DISTINCT %s::bigint, {kind}_id FROM touched
-                    WHERE {kind}_id IS NOT NULL""",
-                (run_id,),
-            ).rowcount
-        )
-    return counts[0], counts[1]
+    titles = conn.execute(
+        """INSERT INTO ops.title_change (run_id, title_id, facts)
+           SELECT %s::bigint, title_id, bool_or(tab IN ('title', 'rating')) FROM touched
+           WHERE title_id IS NOT NULL GROUP BY title_id""",
+        (run_id,),
+    ).rowcount
+    people = conn.execute(
+        """INSERT INTO ops.person_change (run_id, person_id)
+           SELECT DISTINCT %s::bigint, person_id FROM touched
+           WHERE person_id IS NOT NULL
+             AND tab IN ('principal', 'title_director', 'title_writer')""",
+        (run_id,),
+    ).rowcount
+    return titles, people
 
 
 def upsert(conn: psycopg.Connection, table: str, changes: TableChanges) -> None:

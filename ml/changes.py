@@ -16,8 +16,9 @@ import psycopg
 
 @dataclass
 class Changes:
-    titles: np.ndarray  # sorted title ids
-    people: np.ndarray  # sorted person ids (a credit or a name of theirs written)
+    titles: np.ndarray  # sorted title ids (a row of theirs written)
+    facts: np.ndarray  # those of them whose own row or rating was written
+    people: np.ndarray  # sorted person ids (a credit of theirs written)
 
 
 def last_import(conn: psycopg.Connection) -> int | None:
@@ -41,14 +42,19 @@ def changes_since(conn: psycopg.Connection, seen: int | None, upto: int | None) 
         return None
     ids = [r for r, _ in runs]
 
-    def of(table: str, column: str) -> np.ndarray:
+    def of(table: str, column: str, where: str = "true") -> np.ndarray:
         rows = conn.execute(
-            f"SELECT DISTINCT {column} FROM ops.{table} WHERE run_id = ANY (%s) ORDER BY 1",
+            f"SELECT DISTINCT {column} FROM ops.{table} WHERE run_id = ANY (%s) AND {where}"
+            " ORDER BY 1",
             (ids,),
         ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    return Changes(of("title_change", "title_id"), of("person_change", "person_id"))
+    return Changes(
+        of("title_change", "title_id"),
+        of("title_change", "title_id", "facts"),
+        of("person_change", "person_id"),
+    )
 
 
 def forget_seen(conn: psycopg.Connection) -> None:

@@ -528,14 +528,15 @@ def refresh_track_records(conn: psycopg.Connection) -> dict[int, int]:
 
 
 def touched_people(conn: psycopg.Connection, changes: Changes) -> list[int]:
-    """The people whose track records the changes can move: those with a row written, and
-    those credited on a changed title (its rating, type or fold moves all their records)."""
+    """The people whose track records the changes can move: those whose credits were written,
+    and those credited on a title whose own row or rating was (its type, rating and votes are
+    in all their records)."""
     return [
         r[0]
         for r in conn.execute(
             """SELECT unnest(%s::integer[])
                UNION SELECT person_id FROM ml.popularity_credit WHERE title_id = ANY (%s)""",
-            (changes.people.tolist(), changes.titles.tolist()),
+            (changes.people.tolist(), changes.facts.tolist()),
         )
     ]
 
