@@ -53,7 +53,14 @@ from ml.embeddings import (
     title_tokens,
     vector_text,
 )
-from ml.neighbours import BLOCK, BOUND_MARGIN, MERGE_DISTANCE, grouped, patched_lists
+from ml.neighbours import (
+    BLOCK,
+    BOUND_MARGIN,
+    MERGE_DISTANCE,
+    closest_within,
+    grouped,
+    patched_lists,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,24 +142,6 @@ def _as_stored(vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
     return texts, stored.reshape(len(texts), -1)
 
 
-def _best_match(
-    queries: np.ndarray, vectors: np.ndarray, exclude: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each query row: the row of ``vectors`` most similar to it and that similarity
-    (``exclude``: rows of ``vectors`` that may not match). Blocks of BLOCK queries."""
-    best = np.full(len(queries), -1, dtype=np.int64)
-    sims = np.full(len(queries), -np.inf, dtype=np.float32)
-    if not len(vectors):
-        return best, sims
-    for start in range(0, len(queries), BLOCK):
-        block = queries[start : start + BLOCK] @ vectors.T
-        if exclude is not None and len(exclude):
-            block[:, exclude] = -np.inf
-        best[start : start + BLOCK] = np.argmax(block, axis=1)
-        sims[start : start + BLOCK] = block[np.arange(len(block)), best[start : start + BLOCK]]
-    return best, sims
-
-
 @dataclass
 class Regrouped:
     """The points after a refresh's titles moved (ids: title ids)."""
@@ -187,8 +176,8 @@ def regroup(model: Model, ids: np.ndarray, stored: np.ndarray, leaving: np.ndarr
     rows = model.point_row(survivors)
     gone = np.setdiff1d(model.point_ids, survivors)
     # movers join the nearest surviving point within MERGE_DISTANCE, or group among themselves
-    best, sims = _best_match(stored[movers], model.vectors[rows])
-    joins = sims >= floor
+    best = closest_within(stored[movers], model.vectors[rows])
+    joins = best >= 0
     point_of = {int(t): int(p) for t, p in zip(ids[stays], old_point[stays], strict=True)}
     for t, s in zip(ids[movers[joins]], survivors[best[joins]], strict=True):
         point_of[int(t)] = int(s)
@@ -234,11 +223,17 @@ def _lists_touched(
             block = mine[start : start + BLOCK * 8] @ new.T
             hit = (block >= reach[start : start + BLOCK * 8, None]).any(axis=1)
             touched.update(listed[start : start + BLOCK * 8][hit].tolist())
+    # as text parsed at once (psycopg's int arrays, 130 k lists of 100 at full size: a minute)
     lists = conn.execute(
-        "SELECT title_id, neighbours FROM ml.title_embedding WHERE title_id = ANY (%s)",
+        """SELECT title_id, cardinality(neighbours), array_to_string(neighbours, ',')
+           FROM ml.title_embedding WHERE title_id = ANY (%s)""",
         (sorted(touched),),
     ).fetchall()
-    return {r[0]: np.asarray(r[1], dtype=np.int64) for r in lists}
+    if not lists:
+        return {}
+    members = np.array(",".join(r[2] for r in lists).split(","), dtype=np.int64)
+    parts = np.split(members, np.cumsum([r[1] for r in lists])[:-1])
+    return {r[0]: part for r, part in zip(lists, parts, strict=True)}
 
 
 def patch_lists(

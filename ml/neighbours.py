@@ -243,6 +243,8 @@ def nearest(
     every = rows is None
     rows = np.arange(count) if every else np.asarray(rows)
     blocks = Blocks(points)
+    if not every and len(rows) <= DIRECT_ROWS:
+        return _nearest_directly(blocks, rows, n)
     bound = np.full(count, np.inf, dtype=np.float32)
     bound[rows] = row_bounds(points, n, rows)
     log.info("lower bounds of %s rows computed", len(rows))
@@ -257,9 +259,69 @@ def nearest(
     return found.lists()[rows]
 
 
+def _nearest_directly(blocks: Blocks, rows: np.ndarray, n: int) -> np.ndarray:
+    """:func:`nearest` for a few rows (a refresh's new points): every similarity of each row,
+    its n best kept (no bound pass: its k-means over every point costs more than these
+    products). The same products as the bounded pass, the same order (ties by row index)."""
+    count = len(blocks.dense)
+    out = np.empty((len(rows), n), dtype=np.int64)
+    for start in range(0, len(rows), BLOCK):
+        part = rows[start : start + BLOCK]
+        sims = blocks.similarities(blocks.queries(part), 0, count)
+        sims[np.arange(len(part)), part] = 2.0  # itself first, whatever the rounding
+        top = np.argpartition(-sims, n - 1, axis=1)[:, :n]
+        # entries tied with the n-th that argpartition left out must compete on the row index
+        nth = np.take_along_axis(sims, top, axis=1).min(axis=1)
+        for i in range(len(part)):
+            cols = np.flatnonzero(sims[i] >= nth[i])
+            ranked = cols[np.lexsort((cols, -sims[i, cols]))]
+            out[start + i] = ranked[:n]
+    return out
+
+
+DIRECT_ROWS = 4096  # at most this many rows: nearest() computes their lists directly
+
 MERGE_DISTANCE = 1e-5  # vectors closer than this (cosine distance) become one point
 # merging converges in 2-3 rounds on the sample; chains of borderline pairs may take more
 MAX_ROUNDS = 20
+
+
+# two unit vectors closer than MERGE_DISTANCE are within this of each other along any unit
+# direction (with room for the rounding of float32 rows: far below)
+MERGE_WINDOW = np.sqrt(2 * MERGE_DISTANCE) * 1.001 + 1e-6
+
+
+def _sweep_order(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows' principal direction (of a sample), the rows in the order of their position
+    along it, and those sorted positions."""
+    rng = np.random.default_rng(0)
+    sample = points[rng.choice(len(points), min(len(points), 20_000), replace=False)]
+    direction = np.linalg.svd(sample.astype(np.float64), full_matrices=False)[2][0]
+    position = points.astype(np.float64) @ direction
+    order = np.argsort(position, kind="stable")
+    return direction, order, position[order]
+
+
+def closest_within(queries: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each query row, the row of ``points`` most similar to it if closer than
+    MERGE_DISTANCE, else -1 (ties: the first row). Sort and sweep, as :func:`close_pairs`:
+    each query is compared only with the points within MERGE_WINDOW of it along the points'
+    principal direction (a refresh's thousands of new vectors against 425 k points: a product
+    with all of them took half a minute at full size)."""
+    best = np.full(len(queries), -1, dtype=np.int64)
+    if not len(points) or not len(queries):
+        return best
+    direction, order, sorted_position = _sweep_order(points)
+    at = queries.astype(np.float64) @ direction
+    lo = np.searchsorted(sorted_position, at - MERGE_WINDOW)
+    hi = np.searchsorted(sorted_position, at + MERGE_WINDOW, "right")
+    for i in np.flatnonzero(hi > lo):
+        candidates = np.sort(order[lo[i] : hi[i]])  # ties to the first row
+        sims = points[candidates] @ queries[i]
+        j = int(np.argmax(sims))
+        if sims[j] >= 1 - MERGE_DISTANCE:
+            best[i] = candidates[j]
+    return best
 
 
 def close_pairs(
@@ -275,12 +337,8 @@ def close_pairs(
     count = len(points)
     if count < 2:
         return np.array([], int), np.array([], int)
-    sample = points[np.random.default_rng(0).choice(count, min(count, 20_000), replace=False)]
-    direction = np.linalg.svd(sample.astype(np.float64), full_matrices=False)[2][0]
-    position = points.astype(np.float64) @ direction
-    order = np.argsort(position, kind="stable")
-    sorted_position = position[order]
-    window = np.sqrt(2 * MERGE_DISTANCE) * 1.001 + 1e-6  # rounding of float32 rows: far below
+    _, order, sorted_position = _sweep_order(points)
+    window = MERGE_WINDOW
     floor = 1 - MERGE_DISTANCE
 
     def from_(start: int) -> tuple[np.ndarray, np.ndarray]:

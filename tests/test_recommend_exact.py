@@ -195,10 +195,14 @@ def test_the_cell_bound_never_exceeds_a_rows_nth_similarity(monkeypatch):
 
 
 @pytest.mark.parametrize("cells", [False, True])
-def test_lists_for_some_rows_only(cells, monkeypatch):
+@pytest.mark.parametrize("direct", [False, True])
+def test_lists_for_some_rows_only(cells, direct, monkeypatch):
+    """Bounded or (``direct``, a few rows) every similarity computed: the lists of every row
+    have these rows' lists, ties (exact copies) included."""
     if cells:
         for name, value in SMALL_CELLS.items():
             monkeypatch.setattr(neighbours, name, value)
+    monkeypatch.setattr(neighbours, "DIRECT_ROWS", 3 if direct else 0)
     points = catalogue_like(np.random.default_rng(7), count=500)
     rows = np.array([3, 100, 499])
     assert np.array_equal(nearest(points, n=20, rows=rows), nearest(points, n=20)[rows])
@@ -343,3 +347,20 @@ def test_updated_lists_are_the_exact_lists_of_the_new_points(monkeypatch):
     assert untouched and all(len(got[r]) == 30 for r in untouched)
     new_rows = np.arange(len(after[~gone]), len(now))
     assert any(np.isin(got[r], new_rows).any() for r in untouched)  # new points entered lists
+
+
+def test_closest_within_finds_the_nearest_point_closer_than_the_merge_distance():
+    points = catalogue_like(np.random.default_rng(9))  # exact and near copies of 40 profiles
+    rng = np.random.default_rng(10)
+    jitter = np.repeat([[2e-4], [1e-3], [3e-3]], 100, axis=0)  # within, around, beyond
+    queries = points[rng.integers(0, len(points), 300)] + jitter * rng.normal(size=(300, 16))
+    queries = np.vstack([queries, rng.normal(size=(50, 16))]).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    sims = queries @ points.T
+    expected = np.where(sims.max(axis=1) >= 1 - MERGE_DISTANCE, sims.argmax(axis=1), -1)
+    got = neighbours.closest_within(queries, points)
+    assert (expected >= 0).sum() >= 100 and (expected < 0).sum() >= 100
+    clear = np.abs(sims.max(axis=1) - (1 - MERGE_DISTANCE)) > 1e-6  # not on the rounding edge
+    assert np.array_equal(got[clear] >= 0, expected[clear] >= 0)
+    found = np.flatnonzero(got >= 0)  # the nearest (exact copies: any of them, as rounded)
+    assert np.allclose(sims[found, got[found]], sims[found].max(axis=1), atol=1e-6)
