@@ -107,6 +107,22 @@ def test_a_log_appended_in_two_halves_and_refreshed_equals_a_full_training(
     assert every_answer(catalogue) == whole
 
 
+def add_later_films(conn, cast=()) -> None:
+    """Three new rated films, tt0000600-602, by director nm0000001."""
+    for i in range(3):
+        add_title(
+            conn,
+            f"tt00006{i:02d}",
+            f"Later film {i}",
+            year=2015,
+            genres=("Drama",),
+            rating=8.0,
+            votes=500,
+            directors=["nm0000001"],
+            cast=cast,
+        )
+
+
 def test_track_records_follow_the_catalogue(catalogue):
     from ml.popularity import train as train_popularity
 
@@ -116,17 +132,7 @@ def test_track_records_follow_the_catalogue(catalogue):
         " WHERE m.active AND m.target = 'rating' AND e.role = 'director' AND e.person_id = 1"
     )
     (films,) = catalogue.execute(record).fetchone()
-    for i in range(3):  # three new rated films by director nm0000001, outside the held-out fold
-        add_title(
-            catalogue,
-            f"tt00006{i:02d}",
-            f"Later film {i}",
-            year=2015,
-            genres=("Drama",),
-            rating=8.0,
-            votes=500,
-            directors=["nm0000001"],
-        )
+    add_later_films(catalogue)  # outside the held-out fold
     holdout = catalogue.execute(
         "SELECT count(*) FROM ml.popularity_title WHERE is_holdout AND tconst LIKE 'tt00006%%'"
     ).fetchone()[0]
@@ -341,18 +347,7 @@ def test_track_records_of_the_people_touched_equal_a_full_recompute(catalogue):
 
     train_popularity(catalogue)
     every = "SELECT * FROM ml.person_effect ORDER BY version, role, person_id"
-    for i in range(3):  # three new rated films by director nm0000001 with a new actor
-        add_title(
-            catalogue,
-            f"tt00006{i:02d}",
-            f"Later film {i}",
-            year=2015,
-            genres=("Drama",),
-            rating=8.0,
-            votes=500,
-            directors=["nm0000001"],
-            cast=["nm0000777"],
-        )
+    add_later_films(catalogue, cast=["nm0000777"])  # with a new actor
     catalogue.execute("UPDATE catalog.rating SET average_rating = 9.9 WHERE title_id = 10")
     record_import(catalogue, ["tt0000600", "tt0000601", "tt0000602", "tt0000010"])
     before = catalogue.execute(every).fetchall()
