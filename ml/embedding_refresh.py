@@ -26,7 +26,6 @@ drift is in docs/recommender.md.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from ml.embeddings import (
     Embeddings,
     PriorConstants,
     active_model,
+    binary_vectors,
     blend,
     fitted_params,
     fold_in,
@@ -109,28 +109,13 @@ class Model:
 
 
 def point_vectors(conn: psycopg.Connection) -> tuple[np.ndarray, np.ndarray]:
-    """(point ids, their vectors) read in PostgreSQL's binary COPY format: fixed-size rows,
-    parsed at once by numpy (as text, 425 k vectors of 128 numbers take a minute to parse).
-    pgvector sends a vector as int16 dim, int16 unused, then big-endian float32s."""
-    buf = io.BytesIO()
-    with conn.cursor().copy(
-        """COPY (SELECT title_id, embedding FROM ml.title_embedding
-                 WHERE title_id = point_id ORDER BY title_id) TO STDOUT (FORMAT binary)"""
-    ) as copy:
-        for chunk in copy:
-            buf.write(chunk)
-    data = buf.getvalue()
-    header = 11 + 4 + 4 + int.from_bytes(data[15:19], "big")  # signature, flags, extension
-    row = np.dtype(
-        [("fields", ">i2"), ("id_len", ">i4"), ("id", ">i4"), ("vec_len", ">i4")]
-        + [("dim", ">i2"), ("unused", ">i2"), ("v", ">f4", (DIM,))]
+    """(point ids, their vectors), in point id order."""
+    return binary_vectors(
+        conn,
+        "SELECT title_id, embedding FROM ml.title_embedding WHERE title_id = point_id"
+        " ORDER BY title_id",
+        DIM,
     )
-    rows = np.frombuffer(data, row, count=(len(data) - header - 2) // row.itemsize, offset=header)
-    if len(rows) and not (rows["dim"] == DIM).all():
-        raise RuntimeError(
-            "ml.title_embedding holds vectors of another size than ml/embeddings.DIM"
-        )
-    return rows["id"].astype(np.int64), rows["v"].astype(np.float32)
 
 
 def _as_stored(vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
