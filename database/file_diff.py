@@ -1,8 +1,9 @@
 """Which lines changed between two versions of an IMDb file, at about the speed of reading them.
 
-IMDb's files are sorted by their first field (``tconst``, ``nconst``), so both versions are cut
-into pieces that end at the same owner: the old one every ``PIECE`` bytes at the start of an
-owner, the new one where that owner (or the first one after it) starts, found by bisection.
+IMDb's files are sorted by their first field's number (``tconst``, ``nconst``), so both
+versions are cut into pieces that end at the same owner: the old one every ``PIECE`` bytes at
+the start of an owner, the new one where that owner (or the first one after it) starts, found by
+bisection.
 Equal pieces, nearly all of them when a day changes one title in a hundred, are skipped by a
 byte comparison (memcmp); only the lines of the pieces that differ are compared, as sets.
 
@@ -110,9 +111,11 @@ def _owner_start(buf: bytes, lo: int, key: bytes, span: int) -> int:
     """Where ``key``'s lines start from ``lo``: first looked for as a line beginning within
     about ``span`` bytes (the same owner's place in the other version: one search in C where
     the bisection made some twenty key reads in Python), else by bisection (``key`` gone, or
-    far)."""
+    far) on the ids' numbers, IMDb's order (tt9916754 comes before tt10001116: in byte order
+    every eight-digit id sorts before a seven-digit one, and a seven-digit owner gone made the
+    rest of the file one changed piece)."""
     hit = buf.find(b"\n" + key + b"\t", max(lo - 1, 0), lo + 2 * span + PIECE)
-    return hit + 1 if hit >= 0 else _first_at_least(buf, lo, key)
+    return hit + 1 if hit >= 0 else _first_at_least(buf, lo, imdb_number(key), rank=imdb_number)
 
 
 def _owner_end(stream: _Stream) -> int:
