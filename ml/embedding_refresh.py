@@ -42,8 +42,10 @@ from ml.embeddings import (
     Embeddings,
     PriorConstants,
     active_model,
+    as_stored,
     binary_vectors,
     blend,
+    exact_vector_text,
     fitted_params,
     fold_in,
     load_fit,
@@ -51,7 +53,6 @@ from ml.embeddings import (
     refresh_every_title,
     stored_collaborative,
     title_tokens,
-    vector_text,
 )
 from ml.neighbours import (
     BLOCK,
@@ -116,15 +117,6 @@ def point_vectors(conn: psycopg.Connection) -> tuple[np.ndarray, np.ndarray]:
         " ORDER BY title_id",
         DIM,
     )
-
-
-def _as_stored(vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The vectors' text as written, and the float32 values PostgreSQL will hold."""
-    texts = [vector_text(v) for v in vectors]
-    if not texts:
-        return [], vectors.copy()
-    stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
-    return texts, stored.reshape(len(texts), -1)
 
 
 @dataclass
@@ -295,7 +287,7 @@ def refresh_changed(
     log.info(
         "%s changed titles, %s of them recommendable, embedded", len(changed), len(emb.title_ids)
     )
-    texts, stored = _as_stored(emb.vectors)
+    _, stored = as_stored(emb.vectors)
     state = Model.load(conn)
     log.info(
         "the model's %s titles and %s points loaded", len(state.title_ids), len(state.point_ids)
@@ -325,7 +317,7 @@ def refresh_changed(
         "clients": relearnt.clients if relearnt else model.metrics.get("clients", 0),
     }
     log.info("neighbour lists: %s updated, %s computed in full", patched, len(lists) - patched)
-    version = _write(conn, model, catalog_run, emb, texts, stored, after, lists, leaving, changes)
+    version = _write(conn, model, catalog_run, emb, after, lists, leaving, changes)
     log.info("embedding model %s refreshed from %s: %s", version, model.version, changes)
     return version, changes
 
@@ -335,8 +327,6 @@ def _write(
     model: ActiveModel,
     catalog_run: int | None,
     emb: Embeddings,
-    texts: list[str],
-    stored: np.ndarray,
     after: Regrouped,
     lists: dict[int, np.ndarray],
     leaving: np.ndarray,
@@ -344,13 +334,12 @@ def _write(
 ) -> int:
     """One transaction: the new model version, the titles re-embedded (a title joining a point
     takes its vector), the points renamed, the lists patched."""
-    # the points of the titles written, with nine digits: a float32 read back exactly (a title
+    # the points of the titles written, exactly (``exact_vector_text``: a title
     # joining a point takes its very vector); formatting every point's would take a minute
     used = np.unique(np.fromiter(after.point_of.values(), np.int64, len(after.point_of)))
     rows = np.searchsorted(after.point_ids, used)
     point_text = {
-        int(p): "[" + ",".join(f"{x:.9g}" for x in after.vectors[r]) + "]"
-        for p, r in zip(used, rows, strict=True)
+        int(p): exact_vector_text(after.vectors[r]) for p, r in zip(used, rows, strict=True)
     }
     with conn.transaction():
         (version,) = conn.execute(

@@ -330,6 +330,21 @@ def vector_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in v) + "]"
 
 
+def exact_vector_text(v: np.ndarray) -> str:
+    """A float32 vector's text that PostgreSQL reads back to the very same float32s."""
+    return "[" + ",".join(f"{x:.9g}" for x in v) + "]"
+
+
+def as_stored(vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The vectors' text as written (``vector_text``), and the float32 values PostgreSQL will
+    hold once it has read them."""
+    texts = [vector_text(v) for v in vectors]
+    if not texts:
+        return [], vectors.astype(np.float32)
+    stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
+    return texts, stored.reshape(len(texts), -1)
+
+
 def _points(
     emb: Embeddings, conn: psycopg.Connection | None = None
 ) -> tuple[list[str], np.ndarray, dict[int, str]]:
@@ -337,9 +352,7 @@ def _points(
     nearest point_ids as PostgreSQL array text — computed on the vectors as stored (parsed back
     from their text), so that SQL's cosine ranks them alike. ``conn`` (a refresh): the active
     model's lists are updated rather than recomputed."""
-    texts = [vector_text(v) for v in emb.vectors]
-    stored = np.array(",".join(t[1:-1] for t in texts).split(","), dtype=np.float32)
-    stored = stored.reshape(len(texts), -1)
+    texts, stored = as_stored(emb.vectors)
     point_row, lists = points_and_lists(
         stored,
         priority=emb.titles["num_votes"].to_numpy(),
@@ -386,8 +399,7 @@ def _write_fit(conn: psycopg.Connection, version: int, fit: ContentFit) -> None:
         "COPY ml.content_token (fit_version, token, position, loading) FROM STDIN"
     ) as copy:
         for position, (token, loading) in enumerate(zip(fit.tokens, fit.loadings, strict=True)):
-            text = "[" + ",".join(f"{x:.9g}" for x in loading) + "]"  # float32, exactly
-            copy.write_row((version, token, position, text))
+            copy.write_row((version, token, position, exact_vector_text(loading)))
 
 
 def write(
