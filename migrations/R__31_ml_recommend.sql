@@ -16,35 +16,10 @@ CREATE TYPE api.recommendation AS (
     average_rating numeric, num_votes integer, score double precision, reason text
 );
 
--- Why a candidate resembles the seed(s): the clients' co-likes when they weigh most, then shared
--- named directors, writers, cast, then genres.
+-- Why a candidate resembles the seed(s) is computed inside ml.recommend_from_vector, once for its
+-- k films (the previous per-film function ran four queries for each of them).
 DROP FUNCTION IF EXISTS ml.recommend_reason(integer[], integer);
-CREATE OR REPLACE FUNCTION ml.recommend_reason(seed_ids integer[], candidate integer,
-                                               co_liked boolean DEFAULT false)
-RETURNS text
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, public AS $$
-    SELECT coalesce(nullif(concat_ws('; ',
-        CASE WHEN co_liked THEN 'clients who liked it also liked this' END,
-        (SELECT 'same director: ' || string_agg(DISTINCT p.primary_name, ', ')
-         FROM catalog.title_director a JOIN catalog.title_director b USING (person_id)
-         JOIN catalog.person p USING (person_id)
-         WHERE a.title_id = ANY (seed_ids) AND b.title_id = candidate AND NOT p.is_placeholder),
-        (SELECT 'same writer: ' || string_agg(DISTINCT p.primary_name, ', ')
-         FROM catalog.title_writer a JOIN catalog.title_writer b USING (person_id)
-         JOIN catalog.person p USING (person_id)
-         WHERE a.title_id = ANY (seed_ids) AND b.title_id = candidate AND NOT p.is_placeholder),
-        (SELECT 'also with: ' || string_agg(DISTINCT p.primary_name, ', ')
-         FROM catalog.principal a JOIN catalog.principal b USING (person_id)
-         JOIN catalog.person p USING (person_id)
-         WHERE a.title_id = ANY (seed_ids) AND b.title_id = candidate AND NOT p.is_placeholder
-           AND a.category_id = b.category_id AND a.ordering <= 5 AND b.ordering <= 5),
-        (SELECT 'genres: ' || string_agg(g.name, ', ' ORDER BY g.name)
-         FROM catalog.title_genre b JOIN catalog.genre g USING (genre_id)
-         WHERE b.title_id = candidate AND EXISTS (
-             SELECT 1 FROM catalog.title_genre a
-             WHERE a.title_id = ANY (seed_ids) AND a.genre_id = b.genre_id))
-    ), ''), 'similar profile (era, audience, popularity)')
-$$;
+DROP FUNCTION IF EXISTS ml.recommend_reason(integer[], integer, boolean);
 
 -- The filters of recommend(), on the columns of one ml.title_embedding row (inlined by the
 -- planner; columns rather than the row type, which each retrain drops with its table).
@@ -134,29 +109,72 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH ranked AS (
-        SELECT e.title_id, 1 - (e.embedding <=> query) + e.prior AS score,
-               -- the collaborative block's part of the cosine, against the content block's
-               e.collaborative > 0 AND (
-                   subvector(e.embedding, content_dims + 1, content_dims)
-                   <#> subvector(query, content_dims + 1, content_dims))
-                 < (subvector(e.embedding, 1, content_dims)
-                   <#> subvector(query, 1, content_dims)) AS co_liked
+        SELECT e.title_id, e.embedding, e.collaborative,
+               1 - (e.embedding <=> query) + e.prior AS score
         FROM ml.title_embedding e
         WHERE e.point_id = ANY (points)
           AND ml.passes_filters(e.title_id, e.series_title_id, e.title_type, e.start_year,
                                 e.genres, e.num_votes, exclude, exclude_series, title_types,
                                 year_from, year_to, genre, min_votes)
         ORDER BY score DESC, e.title_id LIMIT k
-    )
+    ),
+    -- Why each film resembles the seed(s): the clients' co-likes when they weigh most (the
+    -- collaborative block's part of the cosine against the content block's), then the named
+    -- directors, writers and top-5 cast (same role) they share, then the genres.
+    seed_set AS (SELECT coalesce(reason_seeds, exclude) AS ids),
+    shared_director AS (
+        SELECT rk.title_id, 'same director: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM ranked rk
+        JOIN catalog.title_director b ON b.title_id = rk.title_id
+        JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
+        WHERE EXISTS (SELECT 1 FROM catalog.title_director a, seed_set s
+                      WHERE a.title_id = ANY (s.ids) AND a.person_id = b.person_id)
+        GROUP BY rk.title_id),
+    shared_writer AS (
+        SELECT rk.title_id, 'same writer: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM ranked rk
+        JOIN catalog.title_writer b ON b.title_id = rk.title_id
+        JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
+        WHERE EXISTS (SELECT 1 FROM catalog.title_writer a, seed_set s
+                      WHERE a.title_id = ANY (s.ids) AND a.person_id = b.person_id)
+        GROUP BY rk.title_id),
+    shared_cast AS (
+        SELECT rk.title_id, 'also with: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM ranked rk
+        JOIN catalog.principal b ON b.title_id = rk.title_id AND b.ordering <= 5
+        JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
+        WHERE EXISTS (SELECT 1 FROM catalog.principal a, seed_set s
+                      WHERE a.title_id = ANY (s.ids) AND a.person_id = b.person_id
+                        AND a.category_id = b.category_id AND a.ordering <= 5)
+        GROUP BY rk.title_id),
+    shared_genre AS (
+        SELECT rk.title_id, 'genres: ' || string_agg(g.name, ', ' ORDER BY g.name) AS why
+        FROM ranked rk
+        JOIN catalog.title_genre b ON b.title_id = rk.title_id
+        JOIN catalog.genre g ON g.genre_id = b.genre_id
+        WHERE EXISTS (SELECT 1 FROM catalog.title_genre a, seed_set s
+                      WHERE a.title_id = ANY (s.ids) AND a.genre_id = b.genre_id)
+        GROUP BY rk.title_id)
     SELECT t.tconst, t.primary_title, t.start_year::integer,
            coalesce((SELECT array_agg(g.name ORDER BY tg.position)
                      FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
                      WHERE tg.title_id = t.title_id), '{}'),
            r.average_rating, r.num_votes, rk.score::double precision,
-           ml.recommend_reason(coalesce(reason_seeds, exclude), t.title_id, rk.co_liked)
+           coalesce(nullif(concat_ws('; ',
+               CASE WHEN rk.collaborative > 0
+                     AND (subvector(rk.embedding, content_dims + 1, content_dims)
+                          <#> subvector(query, content_dims + 1, content_dims))
+                       < (subvector(rk.embedding, 1, content_dims)
+                          <#> subvector(query, 1, content_dims))
+                    THEN 'clients who liked it also liked this' END,
+               d.why, w.why, c.why, gr.why), ''), 'similar profile (era, audience, popularity)')
     FROM ranked rk
     JOIN catalog.title t ON t.title_id = rk.title_id
     LEFT JOIN catalog.rating r ON r.title_id = rk.title_id
+    LEFT JOIN shared_director d ON d.title_id = rk.title_id
+    LEFT JOIN shared_writer w ON w.title_id = rk.title_id
+    LEFT JOIN shared_cast c ON c.title_id = rk.title_id
+    LEFT JOIN shared_genre gr ON gr.title_id = rk.title_id
     ORDER BY rk.score DESC, rk.title_id;
 END
 $$;
