@@ -471,6 +471,15 @@ STEPS = {  # in order: person_stats reads title_facts, facts_before and credit
 }
 
 
+# A refresh's new rows wait in the GIN indexes' pending lists (fastupdate: cheap to write), and
+# every search reads its index's whole pending list until a vacuum or 4 MB of them merge it. Merged
+# here, in the refresh's transaction: an import does not leave the searches to read them.
+MERGE_PENDING = """
+SELECT c.relname, gin_clean_pending_list(c.oid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+WHERE a.amname = 'gin' AND i.indrelid = ANY (%s::regclass[])"""
+
+
 # key_figures with the counts of titles and people moved by what the caller counted (the two
 # biggest tables, read whole at each refresh: most of its 6.5 s at 200 M rows); the others counted
 # again by the function key_figures_row() uses (R__15)
@@ -503,4 +512,7 @@ def keep_up(conn: psycopg.Connection, moved: dict[str, int] | None = None) -> di
             " (SELECT * FROM analytics.key_figures_row())"
         )
     took["analytics.key_figures"] = time.perf_counter() - start
+    start = time.perf_counter()
+    conn.execute(MERGE_PENDING, ([f"analytics.{table}" for table in READS],))
+    took["analytics.gin_pending_lists"] = time.perf_counter() - start
     return {name: round(seconds, 3) for name, seconds in took.items()}

@@ -86,6 +86,20 @@ def refreshed_as_full(db_url, other_db_url, day1, day2, **options):
     return report
 
 
+def gin_pending_entries(url: str) -> dict[str, int]:
+    """Entries waiting in each analytics GIN index's pending list (what every search reads)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        return dict(
+            conn.execute(
+                """SELECT c.relname, (pgstatginindex(c.oid)).pending_tuples
+                   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   JOIN pg_am a ON a.oid = c.relam
+                   WHERE a.amname = 'gin' AND c.relnamespace = 'analytics'::regnamespace"""
+            ).fetchall()
+        )
+
+
 @pytest.mark.parametrize("dump", ["gen", "fix"])
 def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other_db_url):
     folder, changed = days
@@ -102,6 +116,10 @@ def test_a_refresh_equals_a_full_import_table_by_table(days, dump, db_url, other
     scope = "changed lines" if dump == "gen" else "every line"
     assert report.scope == scope
     assert f"(refresh from {scope})" in report.render() and "title " in report.render()
+    # and the searches' indexes hold the new rows in their trees, not in pending lists
+    pending = gin_pending_entries(db_url)
+    assert "title_search_trgm" in pending and "person_search_trgm" in pending
+    assert set(pending.values()) == {0}, pending
 
 
 @pytest.mark.parametrize(
