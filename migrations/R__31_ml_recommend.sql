@@ -62,6 +62,7 @@ DECLARE
     n_points integer := greatest(10 * k, 50);
     points integer[];
     content_dims constant integer := 64;
+    reason_ids integer[] := coalesce(reason_seeds, exclude);
 BEGIN
     IF k IS NULL OR k < 1 OR k > 100 THEN
         RAISE EXCEPTION 'recommend: k must be between 1 and 100, got %', k
@@ -121,39 +122,46 @@ BEGIN
     -- Why each film resembles the seed(s): the clients' co-likes when they weigh most (the
     -- collaborative block's part of the cosine against the content block's), then the named
     -- directors, writers and top-5 cast (same role) they share, then the genres.
-    seed_set AS (SELECT coalesce(reason_seeds, exclude) AS ids),
+    -- the seeds' people and genres first (a few rows, by title), then the k films' among them
+    seed_director AS (
+        SELECT DISTINCT a.person_id FROM catalog.title_director a
+        WHERE a.title_id = ANY (reason_ids)),
+    seed_writer AS (
+        SELECT DISTINCT a.person_id FROM catalog.title_writer a
+        WHERE a.title_id = ANY (reason_ids)),
+    seed_cast AS (
+        SELECT DISTINCT a.person_id, a.category_id FROM catalog.principal a
+        WHERE a.title_id = ANY (reason_ids) AND a.ordering <= 5),
+    seed_genre AS (
+        SELECT DISTINCT a.genre_id FROM catalog.title_genre a
+        WHERE a.title_id = ANY (reason_ids)),
     shared_director AS (
         SELECT rk.title_id, 'same director: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
         FROM ranked rk
         JOIN catalog.title_director b ON b.title_id = rk.title_id
+        JOIN seed_director s ON s.person_id = b.person_id
         JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
-        WHERE EXISTS (SELECT 1 FROM catalog.title_director a, seed_set s
-                      WHERE a.title_id = ANY (s.ids) AND a.person_id = b.person_id)
         GROUP BY rk.title_id),
     shared_writer AS (
         SELECT rk.title_id, 'same writer: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
         FROM ranked rk
         JOIN catalog.title_writer b ON b.title_id = rk.title_id
+        JOIN seed_writer s ON s.person_id = b.person_id
         JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
-        WHERE EXISTS (SELECT 1 FROM catalog.title_writer a, seed_set s
-                      WHERE a.title_id = ANY (s.ids) AND a.person_id = b.person_id)
         GROUP BY rk.title_id),
     shared_cast AS (
         SELECT rk.title_id, 'also with: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
         FROM ranked rk
         JOIN catalog.principal b ON b.title_id = rk.title_id AND b.ordering <= 5
+        JOIN seed_cast s ON s.person_id = b.person_id AND s.category_id = b.category_id
         JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
-        WHERE EXISTS (SELECT 1 FROM catalog.principal a, seed_set s
-                      WHERE a.title_id = ANY (s.ids) AND a.person_id = b.person_id
-                        AND a.category_id = b.category_id AND a.ordering <= 5)
         GROUP BY rk.title_id),
     shared_genre AS (
         SELECT rk.title_id, 'genres: ' || string_agg(g.name, ', ' ORDER BY g.name) AS why
         FROM ranked rk
         JOIN catalog.title_genre b ON b.title_id = rk.title_id
+        JOIN seed_genre s ON s.genre_id = b.genre_id
         JOIN catalog.genre g ON g.genre_id = b.genre_id
-        WHERE EXISTS (SELECT 1 FROM catalog.title_genre a, seed_set s
-                      WHERE a.title_id = ANY (s.ids) AND a.genre_id = b.genre_id)
         GROUP BY rk.title_id)
     SELECT t.tconst, t.primary_title, t.start_year::integer,
            coalesce((SELECT array_agg(g.name ORDER BY tg.position)
