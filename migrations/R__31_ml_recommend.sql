@@ -81,13 +81,17 @@ BEGIN
             SELECT p.point_id, p.embedding <=> query AS distance
             FROM ml.title_embedding p
             WHERE p.title_id = ANY (candidates) AND p.title_id = p.point_id
-              AND EXISTS (
+              -- the point's own title first: its other titles are read only when it fails
+              AND (ml.passes_filters(p.title_id, p.series_title_id, p.title_type, p.start_year,
+                                     p.genres, p.num_votes, exclude, exclude_series, title_types,
+                                     year_from, year_to, genre, min_votes)
+                   OR EXISTS (
                   SELECT 1 FROM ml.title_embedding e
                   WHERE e.point_id = p.point_id
                     AND ml.passes_filters(e.title_id, e.series_title_id, e.title_type,
                                           e.start_year, e.genres, e.num_votes, exclude,
                                           exclude_series, title_types, year_from, year_to, genre,
-                                          min_votes))
+                                          min_votes)))
             ORDER BY distance, p.point_id LIMIT n_points) c;
     END IF;
     IF coalesce(cardinality(points), 0) < n_points THEN  -- not enough candidates: exact scan
@@ -122,47 +126,54 @@ BEGIN
     -- Why each film resembles the seed(s): the clients' co-likes when they weigh most (the
     -- collaborative block's part of the cosine against the content block's), then the named
     -- directors, writers and top-5 cast (same role) they share, then the genres.
-    -- the seeds' people and genres first (a few rows, by title), then the k films' among them
-    seed_director AS (
+    -- the seeds' people and genres and the k films' (a few rows each, by title), matched
+    -- between them (MATERIALIZED: not through the people's index, which lists every credit of a
+    -- prolific actor)
+    seed_director AS MATERIALIZED (
         SELECT DISTINCT a.person_id FROM catalog.title_director a
         WHERE a.title_id = ANY (reason_ids)),
-    seed_writer AS (
+    film_director AS MATERIALIZED (
+        SELECT rk.title_id, b.person_id FROM ranked rk
+        JOIN catalog.title_director b ON b.title_id = rk.title_id),
+    seed_writer AS MATERIALIZED (
         SELECT DISTINCT a.person_id FROM catalog.title_writer a
         WHERE a.title_id = ANY (reason_ids)),
-    seed_cast AS (
+    film_writer AS MATERIALIZED (
+        SELECT rk.title_id, b.person_id FROM ranked rk
+        JOIN catalog.title_writer b ON b.title_id = rk.title_id),
+    seed_cast AS MATERIALIZED (
         SELECT DISTINCT a.person_id, a.category_id FROM catalog.principal a
         WHERE a.title_id = ANY (reason_ids) AND a.ordering <= 5),
-    seed_genre AS (
+    film_cast AS MATERIALIZED (
+        SELECT rk.title_id, b.person_id, b.category_id FROM ranked rk
+        JOIN catalog.principal b ON b.title_id = rk.title_id AND b.ordering <= 5),
+    seed_genre AS MATERIALIZED (
         SELECT DISTINCT a.genre_id FROM catalog.title_genre a
         WHERE a.title_id = ANY (reason_ids)),
+    film_genre AS MATERIALIZED (
+        SELECT rk.title_id, b.genre_id FROM ranked rk
+        JOIN catalog.title_genre b ON b.title_id = rk.title_id),
     shared_director AS (
-        SELECT rk.title_id, 'same director: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
-        FROM ranked rk
-        JOIN catalog.title_director b ON b.title_id = rk.title_id
-        JOIN seed_director s ON s.person_id = b.person_id
-        JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
-        GROUP BY rk.title_id),
+        SELECT f.title_id, 'same director: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM film_director f JOIN seed_director s ON s.person_id = f.person_id
+        JOIN catalog.person p ON p.person_id = f.person_id AND NOT p.is_placeholder
+        GROUP BY f.title_id),
     shared_writer AS (
-        SELECT rk.title_id, 'same writer: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
-        FROM ranked rk
-        JOIN catalog.title_writer b ON b.title_id = rk.title_id
-        JOIN seed_writer s ON s.person_id = b.person_id
-        JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
-        GROUP BY rk.title_id),
+        SELECT f.title_id, 'same writer: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM film_writer f JOIN seed_writer s ON s.person_id = f.person_id
+        JOIN catalog.person p ON p.person_id = f.person_id AND NOT p.is_placeholder
+        GROUP BY f.title_id),
     shared_cast AS (
-        SELECT rk.title_id, 'also with: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
-        FROM ranked rk
-        JOIN catalog.principal b ON b.title_id = rk.title_id AND b.ordering <= 5
-        JOIN seed_cast s ON s.person_id = b.person_id AND s.category_id = b.category_id
-        JOIN catalog.person p ON p.person_id = b.person_id AND NOT p.is_placeholder
-        GROUP BY rk.title_id),
+        SELECT f.title_id, 'also with: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM film_cast f
+        JOIN seed_cast s ON s.person_id = f.person_id AND s.category_id = f.category_id
+        JOIN catalog.person p ON p.person_id = f.person_id AND NOT p.is_placeholder
+        GROUP BY f.title_id),
     shared_genre AS (
-        SELECT rk.title_id, 'genres: ' || string_agg(g.name, ', ' ORDER BY g.name) AS why
-        FROM ranked rk
-        JOIN catalog.title_genre b ON b.title_id = rk.title_id
-        JOIN seed_genre s ON s.genre_id = b.genre_id
-        JOIN catalog.genre g ON g.genre_id = b.genre_id
-        GROUP BY rk.title_id)
+        SELECT f.title_id, 'genres: ' || string_agg(g.name, ', ' ORDER BY g.name) AS why
+        FROM film_genre f JOIN seed_genre s ON s.genre_id = f.genre_id
+        JOIN catalog.genre g ON g.genre_id = f.genre_id
+        GROUP BY f.title_id)
     SELECT t.tconst, t.primary_title, t.start_year::integer,
            coalesce((SELECT array_agg(g.name ORDER BY tg.position)
                      FROM catalog.title_genre tg JOIN catalog.genre g USING (genre_id)
