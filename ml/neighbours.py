@@ -282,8 +282,6 @@ def _nearest_directly(blocks: Blocks, rows: np.ndarray, n: int) -> np.ndarray:
 DIRECT_ROWS = 4096  # at most this many rows: nearest() computes their lists directly
 
 MERGE_DISTANCE = 1e-5  # vectors closer than this (cosine distance) become one point
-# merging converges in 2-3 rounds on the sample; chains of borderline pairs may take more
-MAX_ROUNDS = 20
 
 
 # two unit vectors closer than MERGE_DISTANCE are within this of each other along any unit
@@ -302,33 +300,40 @@ def _sweep_order(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return direction, order, position[order]
 
 
-def closest_within(queries: np.ndarray, points: np.ndarray) -> np.ndarray:
+def closest_within(queries: np.ndarray, points: np.ndarray, block: int = BLOCK) -> np.ndarray:
     """For each query row, the row of ``points`` most similar to it if closer than
-    MERGE_DISTANCE, else -1 (ties: the first row). Sort and sweep, as :func:`close_pairs`:
-    each query is compared only with the points within MERGE_WINDOW of it along the points'
-    principal direction (a refresh's thousands of new vectors against 425 k points: a product
-    with all of them took half a minute at full size)."""
+    MERGE_DISTANCE, else -1 (ties: the first row). Sort and sweep, as :func:`close_pairs`: the
+    queries in the order of their position along the points' principal direction, a block at a
+    time, each block compared only with the points within MERGE_WINDOW of it (a refresh's tens of
+    thousands of moved vectors against 425 k points: a product with all of them took half a
+    minute at full size, and so did one query at a time). A point outside a query's own window
+    is below the threshold, so the wider window of its block changes no answer."""
     best = np.full(len(queries), -1, dtype=np.int64)
     if not len(points) or not len(queries):
         return best
     direction, order, sorted_position = _sweep_order(points)
     at = queries.astype(np.float64) @ direction
-    lo = np.searchsorted(sorted_position, at - MERGE_WINDOW)
-    hi = np.searchsorted(sorted_position, at + MERGE_WINDOW, "right")
-    for i in np.flatnonzero(hi > lo):
-        candidates = np.sort(order[lo[i] : hi[i]])  # ties to the first row
-        sims = points[candidates] @ queries[i]
-        j = int(np.argmax(sims))
-        if sims[j] >= 1 - MERGE_DISTANCE:
-            best[i] = candidates[j]
+    by_position = np.argsort(at, kind="stable")
+    for start in range(0, len(queries), block):
+        rows = by_position[start : start + block]
+        lo = np.searchsorted(sorted_position, at[rows[0]] - MERGE_WINDOW)
+        hi = np.searchsorted(sorted_position, at[rows[-1]] + MERGE_WINDOW, "right")
+        if hi <= lo:
+            continue
+        candidates = np.sort(order[lo:hi])  # ties to the first row: argmax takes the first
+        sims = queries[rows] @ points[candidates].T
+        j = np.argmax(sims, axis=1)
+        close = sims[np.arange(len(rows)), j] >= 1 - MERGE_DISTANCE
+        best[rows[close]] = candidates[j[close]]
     return best
 
 
 def close_pairs(
     points: np.ndarray, limit: int = NEIGHBOURS, block: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cols): pairs of rows closer than MERGE_DISTANCE (each pair once, at most ``limit``
-    per row: enough to connect a group; further rounds join what a cap left apart).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, capped): pairs of rows closer than MERGE_DISTANCE (each pair once, at most
+    ``limit`` per row: enough to connect a group), and the rows that cap left pairs out of (a
+    later round looks again from them: :func:`pairs_from`).
 
     Sort and sweep: two unit vectors that close are within sqrt(2 MERGE_DISTANCE) in Euclidean
     distance, hence in their projection on any unit direction. Along the vectors' principal
@@ -336,12 +341,12 @@ def close_pairs(
     window — exact, and a small fraction of all pairs."""
     count = len(points)
     if count < 2:
-        return np.array([], int), np.array([], int)
+        return np.array([], int), np.array([], int), np.array([], int)
     _, order, sorted_position = _sweep_order(points)
     window = MERGE_WINDOW
     floor = 1 - MERGE_DISTANCE
 
-    def from_(start: int) -> tuple[np.ndarray, np.ndarray]:
+    def from_(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         stop = min(start + block, count)
         end = int(np.searchsorted(sorted_position, sorted_position[stop - 1] + window, "right"))
         rows, cols = order[start:stop], order[start:end]
@@ -349,12 +354,34 @@ def close_pairs(
         r, c = np.nonzero(sims >= floor)
         later = c > r  # each pair once (columns start at this block's first row)
         r, c = r[later], c[later]
-        keep = _rank_in_row(r) < limit
-        return rows[r[keep]], cols[c[keep]]
+        rank = _rank_in_row(r)
+        keep = rank < limit
+        return rows[r[keep]], cols[c[keep]], rows[np.unique(r[~keep])]
 
     with ThreadPoolExecutor(WORKERS) as pool:
         found = list(pool.map(from_, range(0, count, block)))
-    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+    return tuple(np.concatenate([f[i] for f in found]) for i in range(3))
+
+
+def crossing_pairs(
+    queries: np.ndarray, points: np.ndarray, label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols): every pair of a row of ``queries`` with a row of ``points`` closer than
+    MERGE_DISTANCE whose ``label`` (group) differs from the query's — what :func:`close_pairs`'
+    cap left out of the grouping. Sort and sweep, one query at a time."""
+    rows, cols = [np.array([], int)], [np.array([], int)]
+    if len(queries) and len(points) > 1:
+        direction, order, sorted_position = _sweep_order(points)
+        at = points[queries].astype(np.float64) @ direction
+        lo = np.searchsorted(sorted_position, at - MERGE_WINDOW)
+        hi = np.searchsorted(sorted_position, at + MERGE_WINDOW, "right")
+        for q, a, b in zip(queries, lo, hi, strict=True):
+            candidates = order[a:b]
+            candidates = candidates[label[candidates] != label[q]]
+            near = candidates[points[candidates] @ points[q] >= 1 - MERGE_DISTANCE]
+            rows.append(np.full(len(near), q))
+            cols.append(near)
+    return np.concatenate(rows), np.concatenate(cols)
 
 
 def _leaders(count: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -442,20 +469,25 @@ def _merged(unit, rows: np.ndarray, kept: dict[int, np.ndarray], added: np.ndarr
 
 def grouped(unit: np.ndarray, n: int = NEIGHBOURS) -> np.ndarray:
     """Each row's point: the first row of its group of identical or near-identical unit rows
-    (closer than MERGE_DISTANCE, chained; see :func:`points_and_lists`)."""
+    (closer than MERGE_DISTANCE, chained: the connected groups of that relation; see
+    :func:`points_and_lists`). One sweep over the distinct rows, its pairs capped at ``n`` per
+    row; then the rows the cap cut, against every row of another group. (Until 2026-12-03 every
+    round swept every row again, leaders only: 7 more rounds of 14 s at full size for 1 to 4
+    pairs each.)"""
     if not len(unit):
         return np.zeros(0, dtype=np.int64)
     _, first, inverse = np.unique(unit, axis=0, return_index=True, return_inverse=True)
-    point = first[inverse.ravel()]
-    active = np.unique(point)
-    for _ in range(MAX_ROUNDS):
-        rows, cols = close_pairs(unit[active], n)
-        if not len(rows):
-            return point
-        leader = _leaders(len(active), rows, cols)
-        point = active[leader[np.searchsorted(active, point)]]
-        active = np.unique(point)
-    raise RuntimeError(f"points still merging after {MAX_ROUNDS} rounds")
+    distinct = np.sort(first)
+    points = unit[distinct]
+    rows, cols, capped = close_pairs(points, n)
+    leader = _leaders(len(points), rows, cols)
+    if len(capped):
+        more_rows, more_cols = crossing_pairs(np.unique(capped), points, leader)
+        if len(more_rows):
+            rows, cols = np.concatenate([rows, more_rows]), np.concatenate([cols, more_cols])
+            leader = _leaders(len(points), rows, cols)
+    # each row: its distinct row's group's first row
+    return distinct[leader[np.searchsorted(distinct, first[inverse.ravel()])]]
 
 
 def points_and_lists(

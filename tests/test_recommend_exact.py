@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from ml import neighbours
 from ml.embeddings import EmbeddingParams, train
-from ml.neighbours import MERGE_DISTANCE, close_pairs, nearest
+from ml.neighbours import MERGE_DISTANCE, close_pairs, grouped, nearest
 from tests.factories import add_title, refresh_analytics
 
 
@@ -218,7 +220,8 @@ def test_close_pairs_are_every_pair_closer_than_the_merge_distance():
     moved = base + step * (axis - (base @ axis)[:, None] * base)
     moved /= np.linalg.norm(moved, axis=1, keepdims=True)
     points = np.vstack([points, moved.astype(np.float32)])
-    rows, cols = close_pairs(points, limit=len(points))
+    rows, cols, capped = close_pairs(points, limit=len(points))
+    assert len(capped) == 0
     # the oracle in float64: a float32 product of a pair right at the merge distance rounds
     # either way depending on the summation order (multithreaded BLAS); such pairs may go either
     # way, every other pair must be decided as the exact similarity says
@@ -349,7 +352,8 @@ def test_updated_lists_are_the_exact_lists_of_the_new_points(monkeypatch):
     assert any(np.isin(got[r], new_rows).any() for r in untouched)  # new points entered lists
 
 
-def test_closest_within_finds_the_nearest_point_closer_than_the_merge_distance():
+@pytest.mark.parametrize("block", [7, 512])  # many blocks of queries, or one
+def test_closest_within_finds_the_nearest_point_closer_than_the_merge_distance(block):
     points = catalogue_like(np.random.default_rng(9))  # exact and near copies of 40 profiles
     rng = np.random.default_rng(10)
     jitter = np.repeat([[2e-4], [1e-3], [3e-3]], 100, axis=0)  # within, around, beyond
@@ -358,9 +362,55 @@ def test_closest_within_finds_the_nearest_point_closer_than_the_merge_distance()
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     sims = queries @ points.T
     expected = np.where(sims.max(axis=1) >= 1 - MERGE_DISTANCE, sims.argmax(axis=1), -1)
-    got = neighbours.closest_within(queries, points)
+    got = neighbours.closest_within(queries, points, block=block)
     assert (expected >= 0).sum() >= 100 and (expected < 0).sum() >= 100
     clear = np.abs(sims.max(axis=1) - (1 - MERGE_DISTANCE)) > 1e-6  # not on the rounding edge
     assert np.array_equal(got[clear] >= 0, expected[clear] >= 0)
     found = np.flatnonzero(got >= 0)  # the nearest (exact copies: any of them, as rounded)
     assert np.allclose(sims[found, got[found]], sims[found].max(axis=1), atol=1e-6)
+
+
+@pytest.mark.parametrize("cap", [2, 100])
+def test_groups_are_the_connected_groups_of_close_rows_whatever_the_cap(cap):
+    """grouped(): the connected groups of the rows closer than MERGE_DISTANCE, each named by its
+    first row — also when the sweep's cap per row cut pairs (a cap of 2 in clusters of ~15
+    distinct near-copies: the rows it cut are looked at again)."""
+    points = catalogue_like(np.random.default_rng(8))
+    sims = points.astype(np.float64) @ points.T.astype(np.float64)
+    _, label = connected_components(sparse.csr_matrix(sims >= 1 - MERGE_DISTANCE), directed=False)
+    first: dict[int, int] = {}
+    expected = np.array([first.setdefault(g, row) for row, g in enumerate(label.tolist())])
+    assert len(np.unique(expected)) < len(np.unique(points, axis=0))  # near-copies merged
+    if cap == 2:
+        assert len(close_pairs(np.unique(points, axis=0), limit=cap)[2]) > 0  # the cap cut
+    assert np.array_equal(grouped(points, n=cap), expected)
+
+
+def test_a_pair_the_cap_cut_still_joins_its_two_groups():
+    """Two clusters of near-copies that only their two centres join (each centre close to
+    every row of its cluster and to the other centre; the clusters 1.6 merge radii apart): with
+    a cap of 2 pairs per row the sweep cuts the centres' pair, and the rows it cut, looked at
+    again, still make one group."""
+    rng = np.random.default_rng(9)
+    dim, radius = 16, np.sqrt(2 * MERGE_DISTANCE)
+    a = rng.normal(size=dim)
+    a /= np.linalg.norm(a)
+    u = rng.normal(size=dim)
+    u -= (u @ a) * a
+    u /= np.linalg.norm(u)
+    b = a - 0.8 * radius * u
+
+    def cluster(centre: np.ndarray, side: float) -> np.ndarray:
+        return centre + side * 0.8 * radius * u + 0.05 * radius * rng.normal(size=(60, dim))
+
+    far = rng.normal(size=(30, dim))
+    rows = np.vstack([far, [a], cluster(a, 1.0), [b], cluster(b, -1.0)])
+    points = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    centre_a, centre_b = 30, 91
+    found_rows, found_cols, capped = close_pairs(points, limit=2)
+    pairs = set(zip(found_rows.tolist(), found_cols.tolist(), strict=True))
+    assert (centre_a, centre_b) not in pairs and (centre_b, centre_a) not in pairs
+    assert len(capped) > 0
+    point = grouped(points, n=2)
+    assert np.unique(point[30:]).tolist() == [30]  # one group, named by its first row
+    assert len(np.unique(point[:30])) == 30
