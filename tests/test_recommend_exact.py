@@ -414,3 +414,16 @@ def test_a_pair_the_cap_cut_still_joins_its_two_groups():
     point = grouped(points, n=2)
     assert np.unique(point[30:]).tolist() == [30]  # one group, named by its first row
     assert len(np.unique(point[:30])) == 30
+
+
+def test_the_stored_texts_are_the_same_on_several_processes(monkeypatch):
+    """as_stored() on WORKERS processes (from PARALLEL_TEXTS vectors) gives the serial texts and
+    values, in order."""
+    from ml import embeddings
+
+    vectors = catalogue_like(np.random.default_rng(11), count=300) * np.float32(0.37)
+    serial_texts, serial_values = embeddings.as_stored(vectors)
+    monkeypatch.setattr(embeddings, "PARALLEL_TEXTS", 10)
+    texts, values = embeddings.as_stored(vectors)
+    assert texts == serial_texts and np.array_equal(values, serial_values)
+    assert serial_texts[0] == "[" + ",".join(f"{x:.6g}" for x in vectors[0]) + "]"
