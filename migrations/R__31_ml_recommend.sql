@@ -125,21 +125,18 @@ BEGIN
     ),
     -- Why each film resembles the seed(s): the clients' co-likes when they weigh most (the
     -- collaborative block's part of the cosine against the content block's), then the named
-    -- directors, writers and top-5 cast (same role) they share, then the genres.
-    -- the seeds' people and genres and the k films' (a few rows each, by title), matched
-    -- between them (MATERIALIZED: not through the people's index, which lists every credit of a
-    -- prolific actor)
-    seed_director AS MATERIALIZED (
-        SELECT DISTINCT a.person_id FROM catalog.title_director a
+    -- directors, writers and top-5 cast (same role) they share, then the genres: the seeds'
+    -- and the k films' (a few rows each, read by title) matched between them (MATERIALIZED: not
+    -- through the people's index, which lists every credit of a prolific actor).
+    seed_crew AS MATERIALIZED (
+        SELECT 'director' AS role, a.person_id FROM catalog.title_director a
+        WHERE a.title_id = ANY (reason_ids)
+        UNION SELECT 'writer', a.person_id FROM catalog.title_writer a
         WHERE a.title_id = ANY (reason_ids)),
-    film_director AS MATERIALIZED (
-        SELECT rk.title_id, b.person_id FROM ranked rk
-        JOIN catalog.title_director b ON b.title_id = rk.title_id),
-    seed_writer AS MATERIALIZED (
-        SELECT DISTINCT a.person_id FROM catalog.title_writer a
-        WHERE a.title_id = ANY (reason_ids)),
-    film_writer AS MATERIALIZED (
-        SELECT rk.title_id, b.person_id FROM ranked rk
+    film_crew AS MATERIALIZED (
+        SELECT 'director' AS role, rk.title_id, b.person_id FROM ranked rk
+        JOIN catalog.title_director b ON b.title_id = rk.title_id
+        UNION ALL SELECT 'writer', rk.title_id, b.person_id FROM ranked rk
         JOIN catalog.title_writer b ON b.title_id = rk.title_id),
     seed_cast AS MATERIALIZED (
         SELECT DISTINCT a.person_id, a.category_id FROM catalog.principal a
@@ -153,16 +150,12 @@ BEGIN
     film_genre AS MATERIALIZED (
         SELECT rk.title_id, b.genre_id FROM ranked rk
         JOIN catalog.title_genre b ON b.title_id = rk.title_id),
-    shared_director AS (
-        SELECT f.title_id, 'same director: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
-        FROM film_director f JOIN seed_director s ON s.person_id = f.person_id
+    shared_crew AS (
+        SELECT f.title_id, f.role,
+               'same ' || f.role || ': ' || string_agg(DISTINCT p.primary_name, ', ') AS why
+        FROM film_crew f JOIN seed_crew s ON s.role = f.role AND s.person_id = f.person_id
         JOIN catalog.person p ON p.person_id = f.person_id AND NOT p.is_placeholder
-        GROUP BY f.title_id),
-    shared_writer AS (
-        SELECT f.title_id, 'same writer: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
-        FROM film_writer f JOIN seed_writer s ON s.person_id = f.person_id
-        JOIN catalog.person p ON p.person_id = f.person_id AND NOT p.is_placeholder
-        GROUP BY f.title_id),
+        GROUP BY f.title_id, f.role),
     shared_cast AS (
         SELECT f.title_id, 'also with: ' || string_agg(DISTINCT p.primary_name, ', ') AS why
         FROM film_cast f
@@ -190,8 +183,8 @@ BEGIN
     FROM ranked rk
     JOIN catalog.title t ON t.title_id = rk.title_id
     LEFT JOIN catalog.rating r ON r.title_id = rk.title_id
-    LEFT JOIN shared_director d ON d.title_id = rk.title_id
-    LEFT JOIN shared_writer w ON w.title_id = rk.title_id
+    LEFT JOIN shared_crew d ON d.title_id = rk.title_id AND d.role = 'director'
+    LEFT JOIN shared_crew w ON w.title_id = rk.title_id AND w.role = 'writer'
     LEFT JOIN shared_cast c ON c.title_id = rk.title_id
     LEFT JOIN shared_genre gr ON gr.title_id = rk.title_id
     ORDER BY rk.score DESC, rk.title_id;
