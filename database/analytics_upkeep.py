@@ -475,7 +475,7 @@ STEPS = {  # in order: person_stats reads title_facts, facts_before and credit
 # every search reads its index's whole pending list until a vacuum or 4 MB of them merge it. Merged
 # here, in the refresh's transaction: an import does not leave the searches to read them.
 MERGE_PENDING = """
-SELECT c.relname, gin_clean_pending_list(c.oid)
+SELECT gin_clean_pending_list(c.oid)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
 WHERE a.amname = 'gin' AND i.indrelid = ANY (%s::regclass[])"""
 

@@ -328,18 +328,19 @@ def blend(
     )
 
 
-_SIX_DIGITS = "{:.6g}".format
+def _text(v: np.ndarray, digits: str) -> str:
+    """Python floats format faster than numpy's scalars, to the same text."""
+    return "[" + ",".join(map(digits.format, v.tolist())) + "]"
 
 
 def vector_text(v: np.ndarray) -> str:
-    """The vector's text as stored: six significant digits (Python floats format faster than
-    numpy's scalars, to the same text)."""
-    return "[" + ",".join(map(_SIX_DIGITS, v.tolist())) + "]"
+    """The vector's text as stored: six significant digits."""
+    return _text(v, "{:.6g}")
 
 
 def exact_vector_text(v: np.ndarray) -> str:
     """A float32 vector's text that PostgreSQL reads back to the very same float32s."""
-    return "[" + ",".join(f"{x:.9g}" for x in v) + "]"
+    return _text(v, "{:.9g}")
 
 
 PARALLEL_TEXTS = 100_000  # from this many vectors, their texts are made on WORKERS processes

@@ -332,8 +332,8 @@ def close_pairs(
     points: np.ndarray, limit: int = NEIGHBOURS, block: int = 512
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, cols, capped): pairs of rows closer than MERGE_DISTANCE (each pair once, at most
-    ``limit`` per row: enough to connect a group), and the rows that cap left pairs out of (a
-    later round looks again from them: :func:`pairs_from`).
+    ``limit`` per row: enough to connect a group), and the rows that cap left pairs out of
+    (:func:`grouped` looks again from them: :func:`crossing_pairs`).
 
     Sort and sweep: two unit vectors that close are within sqrt(2 MERGE_DISTANCE) in Euclidean
     distance, hence in their projection on any unit direction. Along the vectors' principal
@@ -354,8 +354,7 @@ def close_pairs(
         r, c = np.nonzero(sims >= floor)
         later = c > r  # each pair once (columns start at this block's first row)
         r, c = r[later], c[later]
-        rank = _rank_in_row(r)
-        keep = rank < limit
+        keep = _rank_in_row(r) < limit
         return rows[r[keep]], cols[c[keep]], rows[np.unique(r[~keep])]
 
     with ThreadPoolExecutor(WORKERS) as pool:

@@ -412,8 +412,8 @@ def test_a_pair_the_cap_cut_still_joins_its_two_groups():
     assert (centre_a, centre_b) not in pairs and (centre_b, centre_a) not in pairs
     assert len(capped) > 0
     point = grouped(points, n=2)
-    assert np.unique(point[30:]).tolist() == [30]  # one group, named by its first row
-    assert len(np.unique(point[:30])) == 30
+    assert np.unique(point[centre_a:]).tolist() == [centre_a]  # one group, named by its first row
+    assert len(np.unique(point[:centre_a])) == centre_a
 
 
 def test_the_stored_texts_are_the_same_on_several_processes(monkeypatch):
