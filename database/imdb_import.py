@@ -20,7 +20,7 @@ import json
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,10 +58,12 @@ from database.imdb_reader import (
     prefetch,
     read_blocks,
 )
+from database.kept_titles import KeptTitles
 from database.migrate import apply_repeatables, lock_views
 
 IMPORT_LOCK = 0x696D6462  # "imdb"
 CREW, NAMES = "title.crew.tsv.gz", "name.basics.tsv.gz"
+BASICS = "title.basics.tsv.gz"
 
 STORED_SQL = {
     "title.basics.tsv.gz": "SELECT count(*) FROM catalog_next.title WHERE NOT is_placeholder",
@@ -219,10 +221,14 @@ class Importer:
             )
 
     # ------------------------------------------------------------------ phases
-    def stage(self, spec: ImdbFile, path: Path | None) -> None:
+    def stage(
+        self, spec: ImdbFile, path: Path | None, kept: Future[KeptTitles] | None = None
+    ) -> None:
         """COPY one file into staging, on connections of its own (files load in parallel);
-        rejected lines are recorded (committed) as they are found."""
+        rejected lines are recorded (committed) as they are found. ``kept``: only the lines of
+        these titles (database/kept_titles.py), once title.basics is staged."""
         f = self.report.files[spec.name]
+        titles = kept.result() if kept is not None and path is not None else None
         start = time.perf_counter()
         with psycopg.connect(self.url) as conn, psycopg.connect(self.url, autocommit=True) as log:
             copier = StagingCopier(conn, spec)
@@ -231,9 +237,12 @@ class Importer:
                 if path is None:
                     return
                 f.present = True
+                blocks = read_blocks(path, spec)
+                if titles is not None:  # filtered in the reading thread, beside the COPY
+                    blocks = titles.filtered(blocks)
                 # a progress bar on a terminal only (disable=None)
                 with tqdm(desc=spec.name, unit=" lines", unit_scale=True, disable=None) as bar:
-                    for block in prefetch(read_blocks(path, spec)):
+                    for block in prefetch(blocks):
                         f.read += block.n_lines
                         bar.update(block.n_lines)
                         rejects = copier.load(block)
@@ -244,6 +253,18 @@ class Importer:
         f.seconds = time.perf_counter() - start
         self.report.phases[f"stage:{spec.name}"] = round(f.seconds, 3)
 
+    def stage_basics(self, spec: ImdbFile, path: Path, kept: Future[KeptTitles]) -> None:
+        """title.basics, then the ids of the titles of the kept types for the other files."""
+        try:
+            self.stage(spec, path)
+            start = time.perf_counter()
+            with psycopg.connect(self.url) as conn:
+                kept.set_result(KeptTitles.staged(conn, self.options.title_types or ()))
+            self.report.phases["stage:kept titles"] = round(time.perf_counter() - start, 3)
+        except BaseException as exc:  # the files waiting for it fail too
+            kept.set_exception(exc)
+            raise
+
     def _record_rejects(self, log: psycopg.Connection, spec: ImdbFile, rejects) -> None:
         with log.cursor().copy(
             "COPY ops.import_reject (run_id, file_name, line_no, reason, raw_line) FROM STDIN"
@@ -253,14 +274,26 @@ class Importer:
                 copy.write_row((self.report.run_id, spec.name, r.line_no, r.reason, raw))
 
     def stage_all(self, paths: dict[str, Path | None]) -> None:
-        """Largest files first, ``NETFLOOX_IMPORT_WORKERS`` (default 2) at a time."""
+        """Largest files first, ``NETFLOOX_IMPORT_WORKERS`` (default 2) at a time. A subset of
+        the title types stages title.basics first (beside name.basics): the other title files
+        then keep only the lines of its titles of those types (database/kept_titles.py)."""
         order = sorted(FILES, key=lambda s: -(paths[s.name].stat().st_size if paths[s.name] else 0))
+        kept: Future[KeptTitles] | None = None
+        if self.options.title_types:
+            kept = Future()
+            order.sort(key=lambda s: s.name not in (BASICS, NAMES))  # stable: sizes kept
+            order.sort(key=lambda s: s.name != BASICS)
         with self.timer("stage"), ThreadPoolExecutor(config.import_workers()) as pool:
             futures = []
             for spec in order:
-                missing = "" if paths[spec.name] else " (missing: skipped)"
-                self.echo(f"staging {spec.name}{missing}")
-                futures.append(pool.submit(self.stage, spec, paths[spec.name]))
+                path = paths[spec.name]
+                self.echo(f"staging {spec.name}{'' if path else ' (missing: skipped)'}")
+                if kept is not None and spec.name == BASICS:
+                    futures.append(pool.submit(self.stage_basics, spec, path, kept))
+                elif kept is not None and spec.name != NAMES:
+                    futures.append(pool.submit(self.stage, spec, path, kept))
+                else:
+                    futures.append(pool.submit(self.stage, spec, path))
             for future in futures:
                 future.result()
 

@@ -45,8 +45,16 @@ class ImportFileError(Exception):
 @dataclass(frozen=True)
 class Block:
     first_line: int  # file line number of the first line (the header is line 1)
-    n_lines: int
+    n_lines: int  # lines read from the file
     data: bytes  # whole lines, each ending with b"\n"
+    # True: ``data`` holds some of the lines, each after its line number and a tab
+    # (database/kept_titles.py)
+    numbered: bool = False
+
+    def numbered_lines(self) -> list[tuple[int, bytes]]:
+        """(line number, line) of each line of a numbered block."""
+        pairs = (x.split(b"\t", 1) for x in self.data.split(b"\n")[:-1])
+        return [(int(n), line) for n, line in pairs]
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,15 @@ class StagingCopier:
 
     def load(self, block: Block) -> list[Reject]:
         cur = self.conn.cursor()
+        if block.numbered:
+            if not block.data:  # every line of the block left out
+                return []
+            try:
+                with self.conn.transaction():
+                    _copy(cur, self.copy_numbered, block.data)
+                return []
+            except psycopg.Error:
+                return self._bisect(cur, block.numbered_lines())
         self.conn.execute("SELECT setval(%s, %s, false)", (self.seq, block.first_line))
         try:
             with self.conn.transaction():
