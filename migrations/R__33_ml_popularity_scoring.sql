@@ -317,6 +317,20 @@ SELECT e.role, e.person_id, e.n, e.total / e.n AS mean_rating,
        e.films_by_type  -- (V108)
 FROM s JOIN ml.person_effect e ON e.version = s.version;
 
+-- The registry's retention: each training adds three versions, each with its track records
+-- (ml.person_effect: a row per person and role, 3.8 M rows a training at full size). Kept: the
+-- active versions and the ``keep`` newest of each target and kind (with keep = 2, the previous
+-- training's: the rollback docs/popularity.md describes); the others are deleted with their rows.
+-- Returns the versions deleted. `netfloox train` calls it after registering its versions.
+CREATE OR REPLACE FUNCTION ml.forget_models(keep integer DEFAULT 2) RETURNS SETOF integer
+LANGUAGE sql AS $$
+    DELETE FROM ml.model m USING (
+        SELECT version, row_number() OVER (PARTITION BY target, kind ORDER BY version DESC) AS age
+        FROM ml.model) r
+    WHERE r.version = m.version AND NOT m.active AND r.age > greatest(keep, 1)
+    RETURNING m.version
+$$;
+
 -- Switch the active model of its target (a retrain calls it; a rollback too).
 CREATE OR REPLACE FUNCTION ml.activate_model(v integer) RETURNS void
 LANGUAGE plpgsql AS $$

@@ -48,6 +48,9 @@ RUNTIME_BANDS = [
     (150, 10**9, "150+"),
 ]
 SMOOTHING_K = 3.0  # pseudo-films of shrinkage, as in migrations/R__32
+# versions kept per target and kind by each training (ml.forget_models): its own and the previous
+# training's, for a rollback; the active ones always
+VERSIONS_KEPT = 2
 ALPHAS = np.logspace(-2, 6, 17)
 TARGETS = {"rating": "rating", "audience": "log_votes"}
 # Chosen on the training folds' own validation (early stopping off: the SQL scorer walks every
@@ -463,6 +466,8 @@ def train(conn: psycopg.Connection, tree_params: dict | None = None) -> tuple[in
     version = write(conn, rating, records=records, records_run=records_run)
     forget_seen(conn)
     conn.execute("DROP TABLE pg_temp.track_records")
+    gone = [r[0] for r in conn.execute("SELECT ml.forget_models(%s)", (VERSIONS_KEPT,))]
+    log.info("versions deleted (older than the last %s trainings): %s", VERSIONS_KEPT, gone)
     log.info("rating model %s: %s", version, rating.metrics)
     log.info("audience model %s: %s", audience_version, audience.metrics)
     return version, {**rating.metrics, "audience": audience.metrics}

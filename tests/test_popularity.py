@@ -6,7 +6,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from ml.popularity import contributions, fit, input_row, load_features, write
+from ml.popularity import contributions, fit, input_row, load_features, train, write
 from tests.factories import add_title, refresh_analytics
 
 
@@ -291,6 +291,49 @@ def test_retrain_adds_a_version_and_rollback_switches_back(trained):
     audience = sql_predict(conn, "predict_audience", genres=("Drama",))[3]
     assert audience not in (first, second)  # one active model per target
     assert conn.execute("SELECT count(*) FROM ml.model WHERE active").fetchone()[0] == 2
+
+
+def _versions(conn) -> set[int]:
+    return {r[0] for r in conn.execute("SELECT version FROM ml.model")}
+
+
+def test_each_training_keeps_its_versions_and_the_previous_trainings_only(trained):
+    """Three trainings: the first one's versions are gone with their track records, the
+    second's stay for a rollback, which still scores."""
+    conn, _, _ = trained
+    first = _versions(conn)
+    train(conn, SMALL_TREES)
+    second = _versions(conn) - first
+    assert len(first) == len(second) == 3 and _versions(conn) == first | second
+    train(conn, SMALL_TREES)
+    third = _versions(conn) - first - second
+    assert len(third) == 3 and _versions(conn) == second | third
+    left = conn.execute(
+        "SELECT count(*) FROM ml.person_effect WHERE version = ANY(%s)", (list(first),)
+    ).fetchone()[0]
+    assert left == 0
+    assert conn.execute("SELECT count(DISTINCT version) FROM ml.person_effect").fetchone()[
+        0
+    ] == len(second | third)
+    previous = conn.execute(
+        """SELECT version FROM ml.model WHERE version = ANY(%s) AND target = 'rating'
+           AND kind = 'trees'""",
+        (list(second),),
+    ).fetchone()[0]
+    conn.execute("SELECT ml.activate_model(%s)", (previous,))
+    assert sql_predict(conn, **INPUTS[1])[3] == previous
+
+
+def test_an_active_version_is_kept_however_old(trained):
+    conn, _, version = trained
+    ridge = next(v for v, m in conn.models.items() if m.kind == "ridge")
+    conn.execute("SELECT ml.activate_model(%s)", (ridge,))
+    for _ in range(2):
+        write(conn, fit(load_features(conn), "ridge", "rating"), activate=False)
+        write(conn, fit(load_features(conn), "trees", "rating", SMALL_TREES), activate=False)
+    gone = {r[0] for r in conn.execute("SELECT ml.forget_models(1)")}
+    assert ridge not in gone and version in gone
+    assert sql_predict(conn, **INPUTS[1])[3] == ridge
 
 
 def test_rollback_to_the_ridge_scores_with_its_coefficients(trained):
