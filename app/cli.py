@@ -226,7 +226,9 @@ def _import_ratings(source: str | None = None, force: bool = False, append: bool
     return report
 
 
-def _preflight(url: str, source: str, check_disk: bool) -> None:
+def _preflight(
+    url: str, source: str, check_disk: bool, title_types: tuple[str, ...] | None
+) -> None:
     """Say what the import will take; refuse a first import the disk cannot hold."""
     from pathlib import Path
 
@@ -244,7 +246,7 @@ def _preflight(url: str, source: str, check_disk: bool) -> None:
             data_dir = None
     if data_dir is not None and not data_dir.exists():
         data_dir = None
-    the_plan = plan(source, [f.name for f in FILES], data_dir)
+    the_plan = plan(source, [f.name for f in FILES], data_dir, title_types)
     click.echo(the_plan.render())
     if check_disk and first:
         try:
@@ -271,8 +273,8 @@ def _import(
     url = _url()
     run_migrations(url)
     source = source or config.imdb_source()
-    _preflight(url, source, check_disk)
     kept = config.title_types() if title_types is None else config.parse_title_types(title_types)
+    _preflight(url, source, check_disk, kept)
     click.echo(f"title types: {', '.join(kept) if kept else 'all'} (NETFLOOX_TITLE_TYPES)")
     options = ImportOptions(
         title_types=kept,

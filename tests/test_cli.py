@@ -116,9 +116,14 @@ def test_the_import_says_what_it_will_take_and_refuses_a_disk_too_small(
     from database import preflight
 
     source = str(write_files(tmp_path / "imdb"))
-    monkeypatch.setattr(preflight, "PEAK_PER_GZIP_BYTE", 10**9)  # a dump no disk could hold
-    result = run("import", "--source", source)
+    monkeypatch.setitem(preflight.NO_EPISODES, "peak", 10**9)  # a dump no disk could hold
+    result = run("import", "--source", source)  # the default types: without the episodes
     assert result.exit_code == 1 and "not enough disk for this import" in result.output
+    assert "without the episodes" in result.output
+    monkeypatch.setitem(preflight.NO_EPISODES, "peak", 1)
+    monkeypatch.setattr(preflight, "PEAK_PER_GZIP_BYTE", 10**9)
+    result = run("import", "--source", source, "--title-types", "all")
+    assert result.exit_code == 1 and "every title type" in result.output
     assert "--title-types" in result.output and catalogue_size(db) == 0
     result = run("import", "--source", source, "--no-disk-check")
     assert result.exit_code == 0, result.output
@@ -126,7 +131,8 @@ def test_the_import_says_what_it_will_take_and_refuses_a_disk_too_small(
 
 
 def test_the_plan_reads_the_sizes_a_server_announces(httpserver):
-    from database.preflight import PEAK_PER_GZIP_BYTE, plan
+    from database.config import DEFAULT_TITLE_TYPES
+    from database.preflight import NO_EPISODES, PEAK_PER_GZIP_BYTE, plan
 
     httpserver.no_handler_status_code = 404
     httpserver.expect_request("/title.basics.tsv.gz").respond_with_data(b"x" * 5000)
@@ -134,6 +140,11 @@ def test_the_plan_reads_the_sizes_a_server_announces(httpserver):
     assert sizes.files == {"title.basics.tsv.gz": 5000, "title.akas.tsv.gz": None}
     assert sizes.peak == 5000 * PEAK_PER_GZIP_BYTE and sizes.free is None
     sizes.check()  # unknown free space: nothing to refuse
+    names = ["title.basics.tsv.gz"]
+    default = plan(httpserver.url_for("/"), names, None, DEFAULT_TITLE_TYPES)
+    episodes = plan(httpserver.url_for("/"), names, None, ("movie", "tvEpisode"))
+    assert (default.peak, episodes.peak) == (5000 * NO_EPISODES["peak"], sizes.peak)
+    assert default.minutes < episodes.minutes and default.final < episodes.final
 
 
 def test_a_second_run_refreshes_the_catalogue_and_the_models(run, db, tmp_path, monkeypatch):
