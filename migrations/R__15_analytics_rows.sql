@@ -116,24 +116,30 @@ RETURNS TABLE (person_id integer, nconst text, primary_name text, search_text te
                name_keys text[], credits bigint, directed bigint, written bigint, acted bigint,
                produced bigint, votes bigint, professions text)
 LANGUAGE sql STABLE AS $$
-WITH credit AS (
-    SELECT p.person_id, p.title_id,
-           CASE c.name WHEN 'actress' THEN 'actor' WHEN 'self' THEN 'actor' ELSE c.name END AS role
-    FROM catalog.principal p JOIN catalog.category c USING (category_id)
-    WHERE ids IS NULL OR p.person_id = ANY (ids)
-    UNION ALL SELECT d.person_id, d.title_id, 'director' FROM catalog.title_director d
-    WHERE ids IS NULL OR d.person_id = ANY (ids)
-    UNION ALL SELECT w.person_id, w.title_id, 'writer' FROM catalog.title_writer w
-    WHERE ids IS NULL OR w.person_id = ANY (ids)
-), credits AS (
-    SELECT x.person_id, count(*) AS credits,
-           count(*) FILTER (WHERE x.role = 'director') AS directed,
-           count(*) FILTER (WHERE x.role = 'writer') AS written,
-           count(*) FILTER (WHERE x.role = 'actor') AS acted,
-           count(*) FILTER (WHERE x.role = 'producer') AS produced,
+-- Each source aggregated on its own and joined to the people by their key: as one UNION ALL
+-- aggregated, the planner expected 200 groups and looked the 8 M people up one by one (at full
+-- size, default types: 111 s -> 78 s for the same rows).
+WITH principals AS (
+    SELECT p.person_id, count(*) AS credits,
+           count(*) FILTER (WHERE c.name = 'director') AS directed,
+           count(*) FILTER (WHERE c.name = 'writer') AS written,
+           count(*) FILTER (WHERE c.name IN ('actor', 'actress', 'self')) AS acted,
+           count(*) FILTER (WHERE c.name = 'producer') AS produced,
            sum(coalesce(r.num_votes, 0)) AS votes
-    FROM credit x LEFT JOIN catalog.rating r USING (title_id)
-    GROUP BY x.person_id
+    FROM catalog.principal p JOIN catalog.category c USING (category_id)
+    LEFT JOIN catalog.rating r USING (title_id)
+    WHERE ids IS NULL OR p.person_id = ANY (ids)
+    GROUP BY p.person_id
+), directed AS (
+    SELECT d.person_id, count(*) AS n, sum(coalesce(r.num_votes, 0)) AS votes
+    FROM catalog.title_director d LEFT JOIN catalog.rating r USING (title_id)
+    WHERE ids IS NULL OR d.person_id = ANY (ids)
+    GROUP BY d.person_id
+), written AS (
+    SELECT w.person_id, count(*) AS n, sum(coalesce(r.num_votes, 0)) AS votes
+    FROM catalog.title_writer w LEFT JOIN catalog.rating r USING (title_id)
+    WHERE ids IS NULL OR w.person_id = ANY (ids)
+    GROUP BY w.person_id
 ), professions AS (
     SELECT pp.person_id, string_agg(f.name, ', ' ORDER BY pp.position) AS professions
     FROM catalog.person_profession pp JOIN catalog.profession f USING (profession_id)
@@ -142,12 +148,19 @@ WITH credit AS (
 )
 SELECT p.person_id, p.nconst, p.primary_name, ml.unaccent_lower(p.primary_name),
        analytics.name_keys(k.name_key),
-       c.credits, c.directed, c.written, c.acted, c.produced, c.votes, f.professions
+       coalesce(a.credits, 0) + coalesce(d.n, 0) + coalesce(w.n, 0),
+       coalesce(a.directed, 0) + coalesce(d.n, 0), coalesce(a.written, 0) + coalesce(w.n, 0),
+       coalesce(a.acted, 0), coalesce(a.produced, 0),
+       coalesce(a.votes, 0) + coalesce(d.votes, 0) + coalesce(w.votes, 0), f.professions
 FROM catalog.person p
-JOIN credits c USING (person_id)  -- people credited on a kept title: who a picker can mean
+LEFT JOIN principals a USING (person_id)
+LEFT JOIN directed d USING (person_id)
+LEFT JOIN written w USING (person_id)
 CROSS JOIN LATERAL (SELECT ml.title_key(p.primary_name) AS name_key) k  -- computed once
 LEFT JOIN professions f USING (person_id)
 WHERE NOT p.is_placeholder AND (ids IS NULL OR p.person_id = ANY (ids))
+  -- people credited on a kept title: who a picker can mean
+  AND (a.person_id IS NOT NULL OR d.person_id IS NOT NULL OR w.person_id IS NOT NULL)
 $$;
 
 -- The buckets of a rated title in analytics.rating_profile: 'rating' (steps of 0.5), 'runtime'

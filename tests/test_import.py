@@ -231,3 +231,21 @@ def test_subset_keeps_types_votes_and_referential_integrity(db, db_url, tmp_path
 def test_unknown_title_type_is_refused(db_url, tmp_path):
     with pytest.raises(ImportFailed, match="unknown title type.*moovie"):
         _import(db_url, write_files(tmp_path / "imdb"), title_types=("moovie",))
+
+
+def test_the_people_search_counts_each_persons_credits_roles_and_audience(db, imported):
+    """analytics.person_search, from the fixture's lines: principals (an actress and a director
+    counted in their roles, rejected lines not) and the crew's lists, each credit with its
+    title's votes; people without a name (placeholders) are left out."""
+    rows = db.execute(
+        """SELECT nconst, credits, directed, written, acted, produced, votes
+           FROM analytics.person_search ORDER BY nconst"""
+    ).fetchall()
+    assert rows == [
+        # directs tt1, tt2, tt11 (crew) and tt1 (principal); writes tt1 and tt11
+        ("nm0000001", 6, 4, 2, 0, 0, 3 * 2_000_000 + 50 + 2 * 600_000),
+        ("nm0000002", 1, 0, 1, 0, 0, 2_000_000),
+        ("nm0000003", 3, 0, 0, 3, 0, 2_000_000 + 50 + 600_000),
+        ("nm0000004", 1, 0, 0, 1, 0, 2_000_000),  # her lines 7 and 9 are rejected
+        ("nm0000005", 2, 1, 1, 0, 0, 2 * 800_000),
+    ]
