@@ -290,10 +290,9 @@ class Importer:
                 self.echo(f"staging {spec.name}{'' if path else ' (missing: skipped)'}")
                 if kept is not None and spec.name == BASICS:
                     futures.append(pool.submit(self.stage_basics, spec, path, kept))
-                elif kept is not None and spec.name != NAMES:
-                    futures.append(pool.submit(self.stage, spec, path, kept))
-                else:
-                    futures.append(pool.submit(self.stage, spec, path))
+                else:  # name.basics is not keyed by title
+                    filtered = kept if spec.name != NAMES else None
+                    futures.append(pool.submit(self.stage, spec, path, filtered))
             for future in futures:
                 future.result()
 

@@ -51,9 +51,12 @@ class Block:
     # (database/kept_titles.py)
     numbered: bool = False
 
-    def numbered_lines(self) -> list[tuple[int, bytes]]:
-        """(line number, line) of each line of a numbered block."""
-        pairs = (x.split(b"\t", 1) for x in self.data.split(b"\n")[:-1])
+    def lines(self) -> list[tuple[int, bytes]]:
+        """(line number, line) of each line of the block."""
+        lines = self.data.split(b"\n")[:-1]
+        if not self.numbered:
+            return list(enumerate(lines, self.first_line))
+        pairs = (x.split(b"\t", 1) for x in lines)
         return [(int(n), line) for n, line in pairs]
 
 
@@ -160,24 +163,17 @@ class StagingCopier:
         self.conn.execute(f"TRUNCATE {self.spec.staging}")
 
     def load(self, block: Block) -> list[Reject]:
+        if not block.data:  # a numbered block whose every line was left out
+            return []
         cur = self.conn.cursor()
-        if block.numbered:
-            if not block.data:  # every line of the block left out
-                return []
-            try:
-                with self.conn.transaction():
-                    _copy(cur, self.copy_numbered, block.data)
-                return []
-            except psycopg.Error:
-                return self._bisect(cur, block.numbered_lines())
-        self.conn.execute("SELECT setval(%s, %s, false)", (self.seq, block.first_line))
+        if not block.numbered:  # the sequence numbers the lines
+            self.conn.execute("SELECT setval(%s, %s, false)", (self.seq, block.first_line))
         try:
             with self.conn.transaction():
-                _copy(cur, self.copy_fast, block.data)
+                _copy(cur, self.copy_numbered if block.numbered else self.copy_fast, block.data)
             return []
         except psycopg.Error:
-            lines = block.data.split(b"\n")[:-1]
-            return self._bisect(cur, list(enumerate(lines, block.first_line)))
+            return self._bisect(cur, block.lines())
 
     def load_lines(self, lines: list[tuple[int, bytes]]) -> list[Reject]:
         """Some lines of the file, each with its line number (an incremental import's changed

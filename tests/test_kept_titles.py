@@ -42,14 +42,14 @@ def test_a_block_keeps_the_kept_titles_lines_and_every_malformed_id():
     block = titles.filter(Block(2, len(lines), b"".join(x + b"\n" for x in lines)))
     assert block.numbered and block.n_lines == len(lines)
     kept = [0, 2, 3, 5, 6, 7, 8, 9, 11]
-    assert block.numbered_lines() == [(2 + i, lines[i]) for i in kept]
+    assert block.lines() == [(2 + i, lines[i]) for i in kept]
     assert block.data.startswith(b"0000000002\ttt0000001\t")
 
 
 def test_a_block_of_only_left_out_lines_is_empty():
     titles = KeptTitles(np.array([5]))
     block = titles.filter(Block(10, 2, b"tt0000001\ta\ntt0000002\tb\n"))
-    assert (block.data, block.n_lines, block.numbered_lines()) == (b"", 2, [])
+    assert (block.data, block.n_lines, block.lines()) == (b"", 2, [])
 
 
 def _lines(folder, name) -> list[list[bytes]]:
