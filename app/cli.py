@@ -12,7 +12,30 @@ import click
 from database import config
 
 
-@click.group()
+class Netfloox(click.Group):
+    """The root command: a bad setting or an unreachable database is one line naming it, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context):
+        import psycopg
+
+        try:
+            return super().invoke(ctx)
+        except config.SettingError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except psycopg.OperationalError as exc:
+            raise click.ClickException(unreachable(exc)) from exc
+
+
+def unreachable(exc: Exception) -> str:
+    """What to say when the database cannot be reached: where we looked and why it failed."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    where = "DATABASE_URL" if config.external_database_url() else "the embedded server"
+    return f"cannot connect to the database ({where}): {reason}"
+
+
+@click.group(cls=Netfloox)
+@click.version_option(package_name="netfloox", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
 def cli(verbose: bool) -> None:
     """Netfloox: IMDb catalogue, recommender and popularity predictor inside PostgreSQL."""
@@ -437,13 +460,14 @@ def train_popularity() -> None:
 @cli.command()
 @click.option("--debug", is_flag=True, help="Dash debug mode (never in production).")
 def serve(debug: bool) -> None:
-    """The web app on $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050), served by
-    waitress with $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool)."""
-    from app.web import create_app
+    """The web app and its JSON API (/api, described at /api/openapi.json) on
+    $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050), served by waitress with
+    $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool)."""
+    from app.server import create_server
 
     host, port = config.web_host(), config.web_port()
     _url()  # starts the embedded server if needed
-    app = create_app()
+    app = create_server()
     click.echo(f"Netfloox is serving on http://{host}:{port}/ (Ctrl-C to stop)")
     if debug:
         app.run(host=host, port=port, debug=True)  # Dash's development server, reloads

@@ -13,6 +13,25 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 IMDB_DEFAULT_SOURCE = "https://datasets.imdbws.com/"
 
 
+class SettingError(ValueError):
+    """An environment variable holds a value Netfloox cannot use; the message names it."""
+
+
+def _int_setting(name: str, default: int, low: int, high: int | None = None) -> int:
+    """The whole number in ``name`` (``default`` when unset or empty), within low..high."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"{low} to {high}" if high is not None else f"at least {low}"
+        raise SettingError(f"{name}={raw!r} is not a whole number {bounds}")
+    return value
+
+
 def home_dir() -> Path:
     return Path(os.environ.get("NETFLOOX_HOME", PROJECT_ROOT / ".netfloox")).expanduser().resolve()
 
@@ -64,9 +83,28 @@ def title_types() -> tuple[str, ...] | None:
     return parse_title_types(os.environ.get("NETFLOOX_TITLE_TYPES"))
 
 
+def checked_url(name: str) -> str | None:
+    """The libpq URL or key=value string in ``name``, if set; a SettingError if libpq cannot
+    parse it (the message never repeats a password)."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    value = os.environ.get(name) or None
+    if value is not None:
+        try:
+            conninfo_to_dict(value)
+        except ProgrammingError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else "unreadable"
+            raise SettingError(
+                f"{name} is not a PostgreSQL connection URL ({reason}); "
+                "expected e.g. postgresql://user:password@host:5432/netfloox"
+            ) from None
+    return value
+
+
 def external_database_url() -> str | None:
     """The user's own PostgreSQL (with pgvector), if DATABASE_URL is set."""
-    return os.environ.get("DATABASE_URL") or None
+    return checked_url("DATABASE_URL")
 
 
 def imdb_source() -> str:
@@ -79,7 +117,7 @@ def ratings_source() -> str | None:
 
 
 def import_workers() -> int:
-    return max(1, int(os.environ.get("NETFLOOX_IMPORT_WORKERS", "2")))
+    return _int_setting("NETFLOOX_IMPORT_WORKERS", 2, 1, 64)
 
 
 def web_host() -> str:
@@ -88,19 +126,19 @@ def web_host() -> str:
 
 
 def web_port() -> int:
-    return int(os.environ.get("NETFLOOX_PORT") or "8050")
+    return _int_setting("NETFLOOX_PORT", 8050, 1, 65535)
 
 
 def web_threads() -> int:
     """Web server threads (also the size of the app's connection pool)."""
-    return max(1, int(os.environ.get("NETFLOOX_WEB_THREADS") or "8"))
+    return _int_setting("NETFLOOX_WEB_THREADS", 8, 1, 256)
 
 
 def app_database_url() -> str | None:
     """The web app's own URL when set (e.g. a replica); else the app role on the main URL."""
-    return os.environ.get("NETFLOOX_APP_DATABASE_URL") or None
+    return checked_url("NETFLOOX_APP_DATABASE_URL")
 
 
 def test_database_url() -> str | None:
     """Tests on this server instead of testcontainers or the embedded server."""
-    return os.environ.get("TEST_DATABASE_URL") or None
+    return checked_url("TEST_DATABASE_URL")

@@ -109,3 +109,42 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     SELECT r.client_id, count(*), round(avg(r.rating)::numeric, 2)
     FROM clientlog.rating r GROUP BY r.client_id ORDER BY r.client_id
 $$;
+
+-- search_clients('12', 10): clients of the rating log whose id begins with the typed digits, the
+-- shortest ids first (12, then 120-129, then 1200-1299...), with how many films each rated. Each
+-- range is read in the log's key order and stops at k clients, so a log of 300,000 clients costs
+-- what a log of 300 does (api.clients() aggregates the whole log).
+CREATE OR REPLACE FUNCTION api.search_clients(query text, k integer DEFAULT 10)
+RETURNS TABLE (client_id integer, ratings bigint, mean_rating numeric)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    typed text := btrim(query);
+    width bigint := 1;
+    found integer := 0;
+    n integer;
+BEGIN
+    IF k IS NULL OR k < 1 OR k > 100 THEN
+        RAISE EXCEPTION 'search_clients: k must be between 1 and 100, got %', k
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF typed IS NULL OR typed = '' THEN
+        RETURN;
+    END IF;
+    IF typed !~ '^[0-9]{1,10}$' OR typed::bigint > 2147483647 THEN
+        RAISE EXCEPTION 'search_clients: a client id is a whole number, got %', query
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    WHILE found < k AND typed::bigint * width <= 2147483647 LOOP
+        RETURN QUERY
+        SELECT r.client_id, count(*), round(avg(r.rating)::numeric, 2)
+        FROM clientlog.rating r
+        WHERE r.client_id BETWEEN typed::bigint * width
+                              AND least(typed::bigint * width + width - 1, 2147483647)
+        GROUP BY r.client_id ORDER BY r.client_id LIMIT k - found;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        found := found + n;
+        EXIT WHEN typed LIKE '0%';  -- no other id begins with 0
+        width := width * 10;
+    END LOOP;
+END
+$$;

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import pytest
 
+from app.db import Database, UserError, as_app_role, set_database
 from app.web import create_app
 from app.web.components import votes
-from app.web.db import Database, UserError, as_app_role, set_database
 from ml.popularity import train as train_popularity
 from tests.factories import add_title, refresh_analytics
 from tests.test_recommend import build_catalogue

@@ -21,8 +21,8 @@ pytestmark = [
 
 
 def test_a_visitor_explores_gets_five_films_and_an_estimate(db, db_url):
+    from app.db import as_app_role
     from app.web import create_app
-    from app.web.db import as_app_role
 
     build_catalogue(db)
     train_popularity(db)
@@ -141,8 +141,8 @@ def first_three(shown: list[str], wanted: str) -> bool:
 
 @pytest.fixture
 def famous_site(db, db_url):
+    from app.db import as_app_role
     from app.web import create_app
-    from app.web.db import as_app_role
 
     famous_catalogue(db)
     with serving(create_app(as_app_role(db_url)), free_port()) as base:

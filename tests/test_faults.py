@@ -131,8 +131,8 @@ def test_a_killed_rating_log_import_keeps_the_previous_log(trained, db_url, tmp_
 
 
 def test_the_app_says_the_database_is_down_then_recovers_without_a_restart(tmp_path):
+    from app.db import as_app_role
     from app.web import create_app
-    from app.web.db import as_app_role
     from database import migrate, server
 
     pgdata = tmp_path / "pgdata"
@@ -161,7 +161,7 @@ def test_the_app_says_the_database_is_down_then_recovers_without_a_restart(tmp_p
             time.sleep(0.5)
         assert "Film" in page() and "not reachable" not in page()
     finally:
-        from app.web.db import db
+        from app.db import db
 
         db().close()
         server.stop(pgdata)

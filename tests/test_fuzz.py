@@ -97,8 +97,8 @@ def test_public_functions_answer_or_raise_a_clean_error(served, call):
 
 @pytest.fixture
 def site(served):
+    from app.db import as_app_role
     from app.web import create_app
-    from app.web.db import as_app_role
 
     create_app(as_app_role(served))
     from app.web.pages import predict, recommend

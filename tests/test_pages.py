@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.db import as_app_role
 from app.web import create_app
 from app.web.components import query_string
-from app.web.db import as_app_role
 from ml.popularity import train as train_popularity
 from tests.factories import add_title, refresh_analytics
 from tests.test_app import ids_of, texts

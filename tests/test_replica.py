@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from app.web.db import as_app_role
+from app.db import as_app_role
 from database import replica, server
 from database.imdb_import import ImportOptions, run_import
 from database.migrate import migrate

@@ -106,8 +106,8 @@ def test_sql_injection_through_the_public_api_is_inert(catalogue, call):
 
 
 def test_the_app_inputs_are_inert_and_the_app_sends_security_headers(catalogue, db_url):
+    from app.db import UserError, as_app_role
     from app.web import create_app
-    from app.web.db import UserError, as_app_role
 
     app = create_app(as_app_role(db_url))
     from app.web.pages import predict, recommend

@@ -10,8 +10,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
+from app.db import Database, app_database_url, set_database
 from app.web import navsearch
-from app.web.db import Database, app_database_url, set_database
 
 PAGES = Path(__file__).parent / "pages"
 

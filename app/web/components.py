@@ -9,7 +9,7 @@ from collections.abc import Callable
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from app.web.db import UserError, db
+from app.db import UserError, db
 
 log = logging.getLogger(__name__)
 

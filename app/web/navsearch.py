@@ -9,8 +9,8 @@ import dash
 from dash import Input, Output, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from app.db import UserError, db
 from app.web.components import search_picker
-from app.web.db import UserError, db
 
 IMDB_ID = re.compile(r"^\s*(tt|nm)\d{7,9}\s*$")
 

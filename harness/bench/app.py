@@ -20,8 +20,8 @@ TARGET_MS = 300  # p95 of every callback (issue 5)
 
 
 def cases() -> dict[str, Callable[[], object]]:
+    from app.db import db
     from app.web import navsearch
-    from app.web.db import db
     from app.web.pages import drivers, explore, name, predict, recommend, title
 
     seed = db().fetch("""SELECT tconst FROM analytics.title_search
@@ -97,8 +97,8 @@ def measure(fn: Callable[[], object], repeats: int = REPEATS) -> list[float]:
 
 
 def main(echo: Callable[[str], None] = print) -> None:
+    from app.db import db
     from app.web import create_app
-    from app.web.db import db
 
     create_app()
     titles = db().fetch("SELECT titles FROM analytics.key_figures")[0]["titles"]

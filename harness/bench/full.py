@@ -235,8 +235,8 @@ def serving(url: str) -> tuple[list[tuple[str, float, float]], list[str]]:
 
 def app_callbacks(url: str) -> list[tuple[str, float, float]]:
     """(callback, p50 ms, p95 ms): the cases of ``make bench-app`` on the bench database."""
+    from app.db import as_app_role
     from app.web import create_app
-    from app.web.db import as_app_role
     from harness.bench.app import cases, measure
 
     create_app(as_app_role(url))

@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 from plotly.subplots import make_subplots
 
+from app.db import db
 from app.web.components import labelled, names, person_link, rating_and_votes, safe, table
-from app.web.db import db
 
 dash.register_page(__name__, path="/drivers", name="What drives popularity", order=3)
 

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
+from app.db import UserError, db
 from app.web.components import (
     alert,
     labelled,
@@ -22,7 +23,6 @@ from app.web.components import (
     table,
     types_and_years,
 )
-from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
 

@@ -10,6 +10,8 @@ from dash import MATCH, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
+from app.db import UserError, db
+from app.service import PREDICT_ARGS, ROLES, Film
 from app.web.components import (
     alert,
     names,
@@ -24,11 +26,8 @@ from app.web.components import (
     search_picker,
     votes,
 )
-from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/predict", name="Predict", order=2)
-
-ROLES = ("directors", "writers", "actors", "producers")
 
 
 def _people_picker(role: str, chosen: list[str]) -> dbc.Col:
@@ -180,9 +179,6 @@ def update_people_options(search, selected, role: str | None = None):
         return dash.no_update
 
 
-ARGS = """title_type => %(title_type)s, start_year => %(start_year)s,
-          runtime_minutes => %(runtime)s, genres => %(genres)s, directors => %(directors)s,
-          writers => %(writers)s, actors => %(actors)s, producers => %(producers)s"""
 HIDDEN = {"display": "none"}
 
 
@@ -294,18 +290,18 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
 
 
 def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) -> tuple:
-    params = {
-        "title_type": title_type or "movie",
-        "start_year": year,
-        "runtime": runtime,
-        "genres": list(genres or []),
+    params = Film(
+        title_type or "movie",
+        year,
+        runtime,
+        list(genres or []),
         **{r: list(people.get(r) or []) for r in ROLES},
-    }
-    rating = db().fetch(f"SELECT * FROM api.predict_rating({ARGS})", params)[0]
-    audience = db().fetch(f"SELECT * FROM api.predict_audience({ARGS})", params)[0]
-    rating_terms = db().fetch(f"SELECT * FROM api.explain_rating({ARGS})", params)
-    audience_terms = db().fetch(f"SELECT * FROM api.explain_audience({ARGS})", params)
-    what_if = db().fetch(f"SELECT * FROM api.what_if({ARGS})", params)
+    ).params()
+    rating = db().fetch(f"SELECT * FROM api.predict_rating({PREDICT_ARGS})", params)[0]
+    audience = db().fetch(f"SELECT * FROM api.predict_audience({PREDICT_ARGS})", params)[0]
+    rating_terms = db().fetch(f"SELECT * FROM api.explain_rating({PREDICT_ARGS})", params)
+    audience_terms = db().fetch(f"SELECT * FROM api.explain_audience({PREDICT_ARGS})", params)
+    what_if = db().fetch(f"SELECT * FROM api.what_if({PREDICT_ARGS})", params)
     boxes = html.Div(
         [
             _card(

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from app.db import UserError, db
 from app.web.components import (
     alert,
     labelled,
@@ -22,7 +23,6 @@ from app.web.components import (
     title_card,
     types_and_years,
 )
-from app.web.db import UserError, db
 
 dash.register_page(__name__, path="/recommend", name="Recommend", order=1)
 

@@ -8,8 +8,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from app.db import UserError, db
 from app.web.components import alert, person_link, title_card, title_link, votes
-from app.web.db import UserError, db
 
 dash.register_page(__name__, path_template="/title/<tconst>", name="Film", order=10)
 

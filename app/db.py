@@ -26,7 +26,19 @@ APP_TIMEOUT = "10s"  # as ALTER ROLE netfloox_app SET statement_timeout (migrati
 
 
 class UserError(Exception):
-    """A message to show on the page instead of a result."""
+    """A message to show on the page instead of a result; ``status`` is its HTTP status for the
+    JSON API: 400 malformed input, 404 an unknown id, 422 a well-formed value the catalogue or
+    the model does not know (a genre, a title type), 503 no database or no model yet."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# SQLSTATE -> HTTP status. The API functions raise no_data_found for unknown ids (P0002) and
+# invalid_parameter_value (22023) for values they do not know; other data exceptions (22...) are
+# malformed input; object_not_in_prerequisite_state (55000): a model is missing; 57014: timeout.
+STATUS_BY_SQLSTATE = {"P0002": 404, "22023": 422, "55000": 503, "57014": 503}
 
 
 def as_app_role(url: str) -> str:
@@ -69,19 +81,23 @@ class Database:
         except psycopg.errors.UndefinedFunction as exc:
             raise UserError(
                 "This service is not available yet: its model has not been "
-                "trained (run `netfloox train`)."
+                "trained (run `netfloox train`).",
+                503,
             ) from exc
         except psycopg.Error as exc:
             if _connection_problem(exc):
                 raise self._unreachable(exc) from exc
             message = exc.diag.message_primary or str(exc)
             log.info("query refused: %s", message)
-            raise UserError(message[:1].upper() + message[1:]) from exc
+            status = STATUS_BY_SQLSTATE.get(exc.sqlstate or "", 400)
+            raise UserError(message[:1].upper() + message[1:], status) from exc
 
     @staticmethod
     def _unreachable(exc: Exception) -> UserError:
         log.warning("database unavailable: %s", exc)
-        return UserError("The database is not reachable right now. Please try again in a moment.")
+        return UserError(
+            "The database is not reachable right now. Please try again in a moment.", 503
+        )
 
 
 def _connection_problem(exc: psycopg.Error) -> bool:
@@ -104,5 +120,5 @@ def set_database(db: Database) -> None:
 
 def db() -> Database:
     if _db is None:
-        raise UserError("The app has no database configured.")
+        raise UserError("The app has no database configured.", 503)
     return _db
