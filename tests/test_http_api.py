@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from flask import Flask
 from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
 
 from app import http_api
 from app.db import Database, as_app_role, set_database
