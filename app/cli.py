@@ -477,6 +477,140 @@ def serve(debug: bool) -> None:
     serve_wsgi(app.server, host=host, port=port, threads=config.web_threads())
 
 
+# --------------------------------------------------------------------- the product's questions
+def _ask(question, *args, **kwargs):
+    """Ask app/service.py a question as the app's role; its refusals are one-line errors."""
+    from app.db import Database, UserError, app_database_url
+
+    database = Database(app_database_url(), max_size=1)
+    database.pool.open(wait=True, timeout=30)
+    try:
+        return question(database, *args, **kwargs)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.close()
+
+
+def _echo_json(value) -> None:
+    import json
+
+    from app.http_api import plain
+
+    click.echo(json.dumps(plain(value), indent=2, ensure_ascii=False))
+
+
+def _film_line(row: dict) -> str:
+    rating = f"{float(row['average_rating']):.1f}" if row.get("average_rating") else "-"
+    votes = f"{row['num_votes']:,}" if row.get("num_votes") else "no"
+    year = row.get("start_year") or "?"
+    return f"{row['primary_title']} ({year})  {row['tconst']}  {rating}/10, {votes} votes"
+
+
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (as the /api routes)."
+)
+
+
+@cli.command()
+@click.argument("titles", nargs=-1, required=False)
+@click.option("-k", default=5, show_default=True, help="How many films.")
+@click.option("--client", type=int, default=None, help="A client of the rating log instead.")
+@JSON_OPTION
+def recommend(titles: tuple[str, ...], k: int, client: int | None, as_json: bool) -> None:
+    """K films for someone who liked TITLES (IMDb ids, or titles as one types them: typos and
+    missing accents are fine), or for a --client of the rating log."""
+    from app import service
+
+    def answer(database):
+        if client is not None:
+            return [], service.recommend_for_client(database, client, k)
+        if not titles:
+            raise click.UsageError("name a film (or several), or give --client")
+        liked = [service.resolve_title(database, t) for t in titles]
+        return liked, service.recommend(database, [f["tconst"] for f in liked], k)
+
+    liked, films = _ask(answer)
+    if as_json:
+        _echo_json({"liked": liked, "recommendations": films})
+        return
+    for film in liked:
+        click.echo(f"liked: {_film_line(film)}")
+    if not films:
+        click.echo("no recommendation (too few votes for the recommender, or no film liked)")
+    for rank, film in enumerate(films, 1):
+        click.echo(f"{rank}. {_film_line(film)}")
+        if film.get("reason"):
+            click.echo(f"   {film['reason']}")
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--people", is_flag=True, help="Search people instead of titles.")
+@click.option("-k", default=10, show_default=True, help="How many answers.")
+@JSON_OPTION
+def search(text: str, people: bool, k: int, as_json: bool) -> None:
+    """Titles (or --people) as one types them, best match first."""
+    from app import service
+
+    rows = _ask(service.search_people if people else service.search_titles, text, k)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("nothing found")
+    for row in rows:
+        if people:
+            click.echo(f"{row['primary_name']}  {row['nconst']}  {row['professions'] or ''}")
+        else:
+            click.echo(_film_line(row))
+
+
+@cli.command()
+@click.option("--type", "title_type", default="movie", show_default=True, help="Title type.")
+@click.option("--year", type=int, default=None, help="Release year.")
+@click.option("--runtime", type=int, default=None, help="Runtime in minutes.")
+@click.option("--genre", "genres", multiple=True, help="A genre (repeat for several).")
+@click.option("--director", "directors", multiple=True, help="A director: nm id or name.")
+@click.option("--writer", "writers", multiple=True, help="A writer: nm id or name.")
+@click.option("--actor", "actors", multiple=True, help="An actor or actress: nm id or name.")
+@click.option("--producer", "producers", multiple=True, help="A producer: nm id or name.")
+@JSON_OPTION
+def predict(title_type, year, runtime, genres, directors, writers, actors, producers, as_json):
+    """The expected IMDb rating and audience of a planned film, and what drives them."""
+    from app import service
+
+    named = {"directors": directors, "writers": writers, "actors": actors, "producers": producers}
+
+    def answer(database):
+        people = {
+            role: [service.resolve_person(database, who) for who in names]
+            for role, names in named.items()
+        }
+        film = service.Film(title_type, year, runtime, list(genres), **people)
+        return service.predict(database, film)
+
+    result = _ask(answer)
+    if as_json:
+        _echo_json(result)
+        return
+    r, a = result["rating"], result["audience"]
+    click.echo(
+        f"expected rating: {r['predicted_rating']:.1f}/10 (80 % between {r['low']:.1f} and "
+        f"{r['high']:.1f}; model {r['model_version']})"
+    )
+    click.echo(
+        f"expected audience: {a['expected_votes']:,.0f} IMDb votes (80 % between "
+        f"{a['low']:,.0f} and {a['high']:,.0f})"
+    )
+    for target, unit in (("rating", "points"), ("audience", "log10 votes")):
+        click.echo(f"what drives the {target} ({unit}):")
+        drivers = sorted(result[f"{target}_drivers"], key=lambda d: -abs(d["contribution"] or 0))
+        for d in drivers:
+            detail = f"  ({d['detail']})" if d.get("detail") else ""
+            click.echo(f"  {d['contribution']:+.2f}  {d['feature_group']}{detail}")
+
+
 @cli.command()
 def run() -> None:
     """Everything: database, migrations, import, training, then the web app."""
@@ -500,7 +634,12 @@ def add_installed_commands(group: click.Group) -> None:
     from importlib.metadata import entry_points
 
     for entry in entry_points(group="netfloox.commands"):
-        group.add_command(entry.load(), entry.name)
+        try:
+            command = entry.load()
+        except ImportError:  # a serving install (the Docker image) ships without the harness
+            logging.getLogger(__name__).debug("%s not installed: %s", entry.name, entry.value)
+            continue
+        group.add_command(command, entry.name)
 
 
 def main() -> None:

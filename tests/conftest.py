@@ -29,7 +29,7 @@ PGVECTOR_IMAGE = "pgvector/pgvector:pg18"
 TEMPLATE = "netfloox_test_template"
 
 
-def _docker_daemon_answers() -> bool:
+def docker_daemon_answers() -> bool:
     try:
         import docker
 
@@ -55,7 +55,7 @@ def pg_server_url() -> Iterator[str]:
     """Admin URL of the test server (its maintenance database)."""
     if config.test_database_url():
         yield config.test_database_url()
-    elif _docker_daemon_answers():
+    elif docker_daemon_answers():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer(PGVECTOR_IMAGE, driver=None) as container:

@@ -17,13 +17,18 @@ def python_files(*folders: str):
         yield from sorted((PROJECT_ROOT / folder).rglob("*.py"))
 
 
+# config.py's helpers that read and check one variable, named by their first argument.
+CHECKED_READS = ("_int_setting", "checked_url")
+
+
 def environment_reads(tree: ast.AST) -> set[str]:
-    """Names read with os.environ.get("X"), os.environ["X"] or os.getenv("X")."""
+    """Names read with os.environ.get("X"), os.environ["X"] or os.getenv("X"), or through
+    config.py's checking helpers."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = ast.unparse(node.func)
-            if func in ("os.environ.get", "os.getenv"):
+            if func in ("os.environ.get", "os.getenv", *CHECKED_READS):
                 names.add(node.args[0].value)
         if (
             isinstance(node, ast.Subscript)
