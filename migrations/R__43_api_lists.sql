@@ -9,10 +9,12 @@ SELECT name FROM catalog.title_type ORDER BY name;
 -- status(): what the service holds right now, for a health check and a DBA's first look: the
 -- catalogue's size (counted at import: analytics.key_figures), the active models and the last
 -- successful imports. Reads a few rows only.
-CREATE OR REPLACE FUNCTION api.status()
+DROP FUNCTION IF EXISTS api.status();
+CREATE FUNCTION api.status()
 RETURNS TABLE (titles bigint, people bigint, recommender_version integer,
                rating_model_version integer, audience_model_version integer,
-               catalogue_imported_at timestamptz, rating_log_imported_at timestamptz)
+               catalogue_imported_at timestamptz, rating_log boolean,
+               rating_log_imported_at timestamptz)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT (SELECT max(f.titles) FROM analytics.key_figures f),
            (SELECT max(f.people) FROM analytics.key_figures f),
@@ -20,5 +22,6 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
            (SELECT max(version) FROM ml.model WHERE active AND target = 'rating'),
            (SELECT max(version) FROM ml.model WHERE active AND target = 'audience'),
            (SELECT max(finished_at) FROM ops.import_run WHERE status = 'succeeded'),
+           EXISTS (SELECT FROM clientlog.rating),
            (SELECT max(finished_at) FROM ops.rating_import_run WHERE status = 'succeeded')
 $$;

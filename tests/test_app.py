@@ -266,7 +266,10 @@ def test_client_section_appears_with_a_rating_log(site, db, db_url, tmp_path):
     assert texts(recommend.client_section()) == ""  # no log: nothing about clients
     run_ratings_import(db_url, write_log(tmp_path / "log", co_likes()), echo=lambda _: None)
     train(db, EmbeddingParams())
-    assert "40 clients" in texts(recommend.client_section())
+    assert "type a client's id" in texts(recommend.client_section())
+    typed = [o["value"] for o in recommend.client_suggestions("2", None)]
+    assert typed == [2, *range(20, 29)]  # 2, then the ids beginning with 2, ten at most
+    assert [o["value"] for o in recommend.client_suggestions("x", 21)] == [21]
     cards = recommend.update_client_recommendations(21)
     shown = ids_of(cards, "title-card")
     assert len(shown) == 5 and not {"tt0000002", "tt0000009"} & set(shown)

@@ -140,11 +140,12 @@ def picker_options(
     search_sql: str,
     option: Callable[[dict], dict],
     search_args: tuple = (),
+    min_length: int = 2,
 ) -> list[dict]:
     """Options of a search-as-you-type dropdown: the chosen values (``chosen_sql`` takes their
-    ids) then what the server ranked for the text typed, from 2 characters, in its order
-    (``search_sql`` takes the text, then ``search_args``). Dash drops chosen values whose option
-    disappears, hence the first query.
+    ids) then what the server ranked for the text typed, from ``min_length`` characters, in its
+    order (``search_sql`` takes the text, then ``search_args``). Dash drops chosen values whose
+    option disappears, hence the first query.
 
     The dropdown filters its options again in the browser, on each option's ``search`` text
     (js-search, every typed word a prefix of a word of it). Each suggestion's ``search`` is
@@ -152,7 +153,7 @@ def picker_options(
     (typos, dropped accents, a surname) and hides the late answer to an earlier keystroke."""
     chosen = list(selected or ())
     options = [option(r) for r in db().fetch(chosen_sql, (chosen,))] if chosen else []
-    if search and len(search.strip()) >= 2:
+    if search and len(search.strip()) >= min_length:
         options += [
             {**o, "search": search}
             for o in map(option, db().fetch(search_sql, (search, *search_args)))

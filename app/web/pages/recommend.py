@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 
 from app.db import UserError, db
@@ -73,36 +73,54 @@ def layout(liked=None, types=None, years=None, min_votes=None, **_) -> html.Div:
 
 
 def client_section() -> html.Div:
-    """Films for a client of the service's rating log — shown only when a log is loaded."""
+    """Films for a client of the service's rating log — shown only when a log is loaded. The
+    picker searches clients by id as one types (api.search_clients reads a few keys of the log,
+    however many clients it holds)."""
     try:
-        clients = db().fetch("SELECT client_id, ratings FROM api.clients()")
+        loaded = db().fetch("SELECT rating_log FROM api.status()")[0]["rating_log"]
     except UserError:
-        clients = []
-    if not clients:
+        loaded = False
+    if not loaded:
         return html.Div(id="client-section")
     return html.Div(
         [
             html.H4("For a client of the service", className="mt-4"),
             html.P(
-                f"The rating log is loaded ({len(clients):,} clients): pick one to get five films "
-                "they have not rated, from what they liked.",
+                "The rating log is loaded: type a client's id to get five films they have not "
+                "rated, from what they liked.",
                 className="text-muted",
             ),
-            dcc.Dropdown(
-                id="client",
-                options=[
-                    {
-                        "label": f"client {c['client_id']} ({c['ratings']} ratings)",
-                        "value": c["client_id"],
-                    }
-                    for c in clients
-                ],
-                placeholder="Client…",
-            ),
+            search_picker("client", "Client id…", multi=False),
             html.Div(id="client-results", className="mt-2"),
         ],
         id="client-section",
     )
+
+
+def client_suggestions(search: str | None, selected: int | None) -> list[dict]:
+    """The chosen client, then the clients whose id begins with the digits typed."""
+    return picker_options(
+        (search or "").strip() if (search or "").strip().isdigit() else None,
+        [selected] if selected is not None else [],
+        "SELECT c.* FROM unnest(%s::integer[]) x, api.search_clients(x::text, 1) c",
+        "SELECT * FROM api.search_clients(%s, 10)",
+        _client_option,
+        min_length=1,
+    )
+
+
+def _client_option(r: dict) -> dict:
+    return {"label": f"client {r['client_id']} ({r['ratings']} ratings)", "value": r["client_id"]}
+
+
+@callback(Output("client", "options"), Input("client", "search_value"), State("client", "value"))
+def update_client_suggestions(search, selected):
+    if not search and selected is None:
+        raise PreventUpdate
+    try:
+        return client_suggestions(search, selected)
+    except UserError:
+        return dash.no_update
 
 
 def client_recommendations(client_id: int | None):
