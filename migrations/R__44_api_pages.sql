@@ -275,3 +275,17 @@ BEGIN
     RETURN QUERY SELECT * FROM api.recommend_for(seeds, k);
 END
 $$;
+
+-- local_titles('{tt0068646}', 'FR'): each film's title in a region (IMDb's akas: Le Parrain),
+-- for pages shown in that region's language; films without one are left out (show the primary
+-- title). The title IMDb displays there first, then one in the region's own language.
+CREATE OR REPLACE FUNCTION api.local_titles(tconsts text[], region text DEFAULT 'FR')
+RETURNS TABLE (tconst text, title text)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT DISTINCT ON (t.tconst) t.tconst, a.title
+    FROM catalog.title t JOIN catalog.aka a USING (title_id)
+    WHERE t.tconst = ANY (local_titles.tconsts) AND a.region = local_titles.region
+      AND NOT coalesce(a.types && '{working,festival,alternative}', false)
+    ORDER BY t.tconst, coalesce(a.types @> '{imdbDisplay}', false) DESC,
+             a.language = lower(local_titles.region) DESC NULLS LAST, a.ordering
+$$;

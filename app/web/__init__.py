@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, html
 
 from app.db import Database, app_database_url, set_database
-from app.web import navsearch
+from app.web import i18n, navsearch
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -31,6 +31,54 @@ def _security_headers(response):
     return response
 
 
+class Page(Dash):
+    """Dash, with the page's language in its <html lang> (app/web/i18n.py)."""
+
+    def interpolate_index(self, **kwargs) -> str:
+        html_page = super().interpolate_index(**kwargs)
+        return html_page.replace("<html>", f'<html lang="{i18n.language()}">', 1)
+
+
+def language_switch() -> html.Div:
+    """Links to the other language (a full reload: every text of the page changes)."""
+    here = i18n.language()
+    links = [
+        html.A(
+            label,
+            href=f"/lang/{code}",
+            lang=code,
+            className="nav-link px-1" + (" active fw-bold" if code == here else ""),
+            **({"aria-current": "true"} if code == here else {}),
+            id=f"lang-{code}",
+        )
+        for code, label in (("fr", "FR"), ("en", "EN"))
+    ]
+    return html.Div(links, className="d-flex", role="group", **{"aria-label": i18n.t("Language")})
+
+
+def frame() -> html.Div:
+    """The page around every page: navbar (in the visitor's language), then the page."""
+    nav = dbc.NavbarSimple(
+        [
+            *(
+                dbc.NavItem(dbc.NavLink(i18n.t(page["name"]), href=page["relative_path"]))
+                for page in dash.page_registry.values()
+                if not page.get("path_template")  # film and person pages: reached by links
+            ),
+            dbc.NavItem(navsearch.box(), className="ms-lg-3"),
+            dbc.NavItem(language_switch(), className="ms-lg-3"),
+        ],
+        brand="Netfloox",
+        brand_href="/",
+        color="primary",  # Flatly's navy: white text at 11:1 (its "dark" is a light grey)
+        dark=True,
+        className="mb-3",
+    )
+    return html.Div(
+        [navsearch.address(), nav, html.Main(dbc.Container(dash.page_container, fluid=True))]
+    )
+
+
 def create_app(url: str | None = None) -> Dash:
     """The app, connected to ``url`` (default: the app role's URL) through a pool.
 
@@ -44,32 +92,15 @@ def create_app(url: str | None = None) -> Dash:
     if _app is not None:
         return _app
     # The Bootstrap theme is served from app/web/assets (no CDN: the app works offline).
-    app = Dash(
+    app = Page(
         __name__,
         use_pages=True,
         pages_folder=str(PAGES),
         title="Netfloox",
         suppress_callback_exceptions=True,
     )
-    nav = dbc.NavbarSimple(
-        [
-            *(
-                dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"]))
-                for page in dash.page_registry.values()
-                if not page.get("path_template")  # film and person pages: reached by links
-            ),
-            dbc.NavItem(navsearch.box(), className="ms-lg-3"),
-        ],
-        brand="Netfloox",
-        brand_href="/",
-        color="primary",  # Flatly's navy: white text at 11:1 (its "dark" is a light grey)
-        dark=True,
-        className="mb-3",
-    )
-    app.layout = html.Div(
-        [navsearch.address(), nav, html.Main(dbc.Container(dash.page_container, fluid=True))]
-    )
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
+    app.layout = frame
+    i18n.add_switch_route(app.server)
     app.server.after_request(_security_headers)
     _app = app
     return app

@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from app.db import UserError, db
+from app.web.i18n import genre_name, t
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def safe(*fallbacks) -> Callable:
             except Exception:  # the page must never show a traceback
                 log.exception("callback %s failed", fn.__name__)
                 first = alert(
-                    "Something went wrong on our side; the error has been logged.", "danger"
+                    t("Something went wrong on our side; the error has been logged."), "danger"
                 )
             return (first, *fallbacks) if fallbacks else first
 
@@ -43,14 +44,12 @@ def safe(*fallbacks) -> Callable:
 
 def votes(n: int | None) -> str:
     if n is None:
-        return "no votes"
-    return (
-        f"{n / 1e6:.1f} M votes"
-        if n >= 1e6
-        else f"{n / 1e3:.0f} k votes"
-        if n >= 1e3
-        else f"{n} votes"
-    )
+        return t("no votes")
+    if n >= 1e6:
+        return t("{n} M votes", n=f"{n / 1e6:.1f}")
+    if n >= 1e3:
+        return t("{n} k votes", n=f"{n / 1e3:.0f}")
+    return t("{n} votes", n=n)
 
 
 def title_card(row: dict, footer: str | None = None) -> dbc.Card:
@@ -58,13 +57,15 @@ def title_card(row: dict, footer: str | None = None) -> dbc.Card:
     body = [
         html.H5(title_link(row["tconst"], row["primary_title"]), className="card-title mb-1"),
         html.Div(
-            f"{row.get('start_year') or '—'} · {', '.join(row.get('genres') or []) or '—'}",
+            f"{row.get('start_year') or '—'} · "
+            f"{', '.join(map(genre_name, row.get('genres') or [])) or '—'}",
             className="text-muted small",
         ),
         html.Div(
             [
                 html.Span(
-                    f"★ {rating}" if rating is not None else "not rated", className="fw-bold me-2"
+                    f"★ {rating}" if rating is not None else t("not rated"),
+                    className="fw-bold me-2",
                 ),
                 html.Span(votes(row.get("num_votes")), className="small text-muted"),
             ],
@@ -113,12 +114,12 @@ def types_and_years(
     types = names("SELECT name FROM api.title_types") or ["movie"]
     return [
         labelled(
-            "Title types",
+            t("Title types"),
             dcc.Dropdown(types, chosen or ["movie"], multi=True, id=f"{prefix}-types"),
             4,
         ),
         labelled(
-            "Years",
+            t("Years"),
             dcc.RangeSlider(
                 first_year,
                 2030,
@@ -141,22 +142,24 @@ def picker_options(
     option: Callable[[dict], dict],
     search_args: tuple = (),
     min_length: int = 2,
+    prepare: Callable[[list[dict]], list[dict]] = list,
 ) -> list[dict]:
     """Options of a search-as-you-type dropdown: the chosen values (``chosen_sql`` takes their
     ids) then what the server ranked for the text typed, from ``min_length`` characters, in its
     order (``search_sql`` takes the text, then ``search_args``). Dash drops chosen values whose
-    option disappears, hence the first query.
+    option disappears, hence the first query. ``prepare`` changes the rows before they become
+    options (films in the visitor's language: i18n.localised).
 
     The dropdown filters its options again in the browser, on each option's ``search`` text
     (js-search, every typed word a prefix of a word of it). Each suggestion's ``search`` is
     therefore the text it answers: the browser keeps the server's answer to what is typed now
     (typos, dropped accents, a surname) and hides the late answer to an earlier keystroke."""
     chosen = list(selected or ())
-    options = [option(r) for r in db().fetch(chosen_sql, (chosen,))] if chosen else []
+    options = [option(r) for r in prepare(db().fetch(chosen_sql, (chosen,)))] if chosen else []
     if search and len(search.strip()) >= min_length:
         options += [
             {**o, "search": search}
-            for o in map(option, db().fetch(search_sql, (search, *search_args)))
+            for o in map(option, prepare(db().fetch(search_sql, (search, *search_args))))
             if o["value"] not in chosen
         ]
     return options
@@ -251,7 +254,7 @@ def rating_and_votes(fig, points: list[dict], col: int) -> None:
         go.Scatter(
             x=x,
             y=[r["predicted_rating"] for r in points],
-            name="expected rating",
+            name=t("expected rating"),
             line_color="#264653",
             showlegend=col == 1,
         ),
@@ -262,7 +265,7 @@ def rating_and_votes(fig, points: list[dict], col: int) -> None:
         go.Scatter(
             x=x,
             y=[r["expected_votes"] for r in points],
-            name="expected votes",
+            name=t("expected votes"),
             line={"color": "#e9c46a", "dash": "dot"},
             showlegend=col == 1,
         ),
@@ -270,4 +273,4 @@ def rating_and_votes(fig, points: list[dict], col: int) -> None:
         col=col,
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="votes", type="log", tickformat=".2s", secondary_y=True)
+    fig.update_yaxes(title_text=t("votes"), type="log", tickformat=".2s", secondary_y=True)

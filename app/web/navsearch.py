@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from app.db import UserError, db
 from app.web.components import search_picker
+from app.web.i18n import localised, t
 
 IMDB_ID = re.compile(r"^\s*(tt|nm)\d{7,9}\s*$")
 
@@ -19,7 +20,7 @@ def box() -> html.Div:
     return html.Div(
         search_picker(
             "nav-search",
-            "Film or person…",
+            t("Film or person…"),
             multi=False,
             clearable=True,
             style={"minWidth": "18rem"},
@@ -40,8 +41,8 @@ def suggestions(search: str | None) -> list[dict]:
     text = search.strip()
     if IMDB_ID.match(text):
         kind = "title" if text.startswith("tt") else "name"
-        return [{"label": f"Open {text}", "value": f"/{kind}/{text}", "search": search}]
-    films = db().fetch("SELECT * FROM api.search_titles(%s, 5)", (text,))
+        return [{"label": t("Open {id}", id=text), "value": f"/{kind}/{text}", "search": search}]
+    films = localised(db().fetch("SELECT * FROM api.search_titles(%s, 5)", (text,)), db().fetch)
     people = db().fetch("SELECT * FROM api.search_people(%s, 4)", (text,))
     return [
         *(

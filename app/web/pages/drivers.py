@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from app.db import db
 from app.web.components import labelled, names, person_link, rating_and_votes, safe, table
+from app.web.i18n import genre_name, t
 
 dash.register_page(__name__, path="/drivers", name="What drives popularity", order=3)
 
@@ -26,11 +27,13 @@ ROLES = {
 def layout(**_) -> html.Div:
     return html.Div(
         [
-            html.H2("What drives popularity"),
+            html.H2(t("What drives popularity")),
             html.P(
-                "Each point is the active models' mean prediction over the training movies with "
-                "one input set and the others as they are (partial dependence): the expected "
-                "rating, and the expected audience in IMDb votes.",
+                t(
+                    "Each point is the active models' mean prediction over the training movies "
+                    "with one input set and the others as they are (partial dependence): the "
+                    "expected rating, and the expected audience in IMDb votes."
+                ),
                 className="text-muted",
             ),
             html.Div(id="drivers-message"),
@@ -39,9 +42,9 @@ def layout(**_) -> html.Div:
             dbc.Row(
                 [
                     labelled(
-                        "Track records of",
+                        t("Track records of"),
                         dcc.Dropdown(
-                            [{"label": v, "value": k} for k, v in ROLES.items()],
+                            [{"label": t(v), "value": k} for k, v in ROLES.items()],
                             "director",
                             id="drivers-role",
                             clearable=False,
@@ -49,22 +52,22 @@ def layout(**_) -> html.Div:
                         3,
                     ),
                     labelled(
-                        "Of titles of type",
+                        t("Of titles of type"),
                         dcc.Dropdown(
                             names("SELECT name FROM api.title_types") or ["movie"],
                             "movie",
                             id="drivers-type",
-                            placeholder="every type",
+                            placeholder=t("every type"),
                         ),
                         3,
                     ),
                     labelled(
-                        "At least (titles)",
+                        t("At least (titles)"),
                         dbc.Input(id="drivers-min", type="number", value=3, min=1, debounce=True),
                         2,
                     ),
                     labelled(
-                        "Name contains",
+                        t("Name contains"),
                         dbc.Input(id="drivers-name", type="search", debounce=True),
                         4,
                     ),
@@ -81,11 +84,16 @@ def _bars(fig: go.Figure, rows: list[dict], col: int) -> None:
     fig.add_trace(
         go.Bar(
             x=[r["predicted_rating"] for r in rows],
-            y=[r["label"] for r in rows],
+            y=[" + ".join(genre_name(g) for g in r["label"].split(" + ")) for r in rows],
             orientation="h",
             marker_color="#264653",
             hovertext=[
-                f"{r['films']:,} training films · {r['expected_votes']:,.0f} votes" for r in rows
+                t(
+                    "{films} training films · {votes} votes",
+                    films=f"{r['films']:,}",
+                    votes=f"{r['expected_votes']:,.0f}",
+                )
+                for r in rows
             ],
             showlegend=False,
         ),
@@ -98,7 +106,7 @@ def genre_figure(rows: list[dict]) -> go.Figure:
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("Each genre alone: expected rating", "Most common combinations"),
+        subplot_titles=(t("Each genre alone: expected rating"), t("Most common combinations")),
     )
     genres = [r for r in rows if r["kind"] == "genre" and r["films"]]
     enough = 50 if any(r["films"] >= 50 for r in genres) else 1  # rarer genres: too few films
@@ -113,7 +121,7 @@ def curves_figure(rows: list[dict]) -> go.Figure:
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("Runtime (min)", "Decade"),
+        subplot_titles=(t("Runtime (min)"), t("Decade")),
         specs=[[{"secondary_y": True}, {"secondary_y": True}]],
     )
     for col, kind in ((1, "runtime"), (2, "decade")):
@@ -147,21 +155,34 @@ def show_track_records(role: str, title_type: str | None = "movie", least=3, nam
         "SELECT * FROM api.track_records(%s, 15, %s, %s, %s)",
         (role or "director", max(int(least or 1), 1), title_type or None, name or None),
     )
-    for r in rows:
-        r["titles"] = f"{r['films']:,}"
-        r["mean rating"] = f"{r['mean_rating']:.2f}"
-        r["effect on the rating"] = f"{r['rating_effect']:+.2f}"
-        r["audience"] = f"×{10 ** r['audience_effect']:.1f}"
-        r["name"] = person_link(r["nconst"], r["primary_name"])
+    columns = [t("name"), t("titles"), t("mean rating"), t("effect on the rating"), t("audience")]
+    shown = [
+        dict(
+            zip(
+                columns,
+                (
+                    person_link(r["nconst"], r["primary_name"]),
+                    f"{r['films']:,}",
+                    f"{r['mean_rating']:.2f}",
+                    f"{r['rating_effect']:+.2f}",
+                    f"×{10 ** r['audience_effect']:.1f}",
+                ),
+                strict=True,
+            )
+        )
+        for r in rows
+    ]
     return html.Div(
         [
             html.P(
-                "Smoothed effect of the person's rated titles (films, series, specials) on the "
-                "rating — 3 pseudo-titles of the average pull thin records back — and their "
-                "audience against the average title; with a type, only people with that many "
-                "rated titles of the type.",
+                t(
+                    "Smoothed effect of the person's rated titles (films, series, specials) on "
+                    "the rating — 3 pseudo-titles of the average pull thin records back — and "
+                    "their audience against the average title; with a type, only people with "
+                    "that many rated titles of the type."
+                ),
                 className="small text-muted",
             ),
-            table(rows, ["name", "titles", "mean rating", "effect on the rating", "audience"]),
+            table(shown, columns),
         ]
     )

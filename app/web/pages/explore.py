@@ -23,6 +23,7 @@ from app.web.components import (
     table,
     types_and_years,
 )
+from app.web.i18n import genre_name, role_name, t
 
 dash.register_page(__name__, path="/", name="Explore", order=0)
 
@@ -45,25 +46,38 @@ def layout(types=None, years=None, genre=None, role=None, min_films=None, **_) -
         span = query_years(years, YEARS)
         floor = query_int("min_films", min_films, 5)
         if genre and genres and genre not in genres:
-            raise UserError(f"The address's genre={genre!r} is not a genre of the catalogue.")
+            raise UserError(
+                t("The address's genre={genre!r} is not a genre of the catalogue.", genre=genre)
+            )
         if role and role not in ROLES:
-            raise UserError(f"The address's role={role!r} is not one of {', '.join(ROLES)}.")
+            raise UserError(
+                t(
+                    "The address's role={role!r} is not one of {roles}.",
+                    role=role,
+                    roles=", ".join(ROLES),
+                )
+            )
     except UserError as exc:
         return html.Div(
-            [page_address("explore"), html.H2("Explore the catalogue"), alert(str(exc))]
+            [page_address("explore"), html.H2(t("Explore the catalogue")), alert(str(exc))]
         )
     return html.Div(
         [
             page_address("explore"),
-            html.H2("Explore the catalogue"),
+            html.H2(t("Explore the catalogue")),
             html.Div(_figures_or_alert(), id="explore-figures"),
             html.Div(id="explore-message"),
             dbc.Row(
                 [
                     *types_and_years("explore", span, 1900, kinds),
                     labelled(
-                        "Genre",
-                        dcc.Dropdown(genres, genre, id="explore-genre", placeholder="all genres"),
+                        t("Genre"),
+                        dcc.Dropdown(
+                            [{"label": genre_name(g), "value": g} for g in genres],
+                            genre,
+                            id="explore-genre",
+                            placeholder=t("all genres"),
+                        ),
                         3,
                     ),
                 ],
@@ -92,17 +106,19 @@ def layout(types=None, years=None, genre=None, role=None, min_films=None, **_) -
                     dbc.Col(
                         [
                             html.Label(
-                                "People: role and minimum rated films", htmlFor="explore-role"
+                                t("People: role and minimum rated films"), htmlFor="explore-role"
                             ),
                             dbc.InputGroup(
                                 [
                                     dbc.Select(
                                         id="explore-role",
                                         value=role or "director",
-                                        options=[{"label": r, "value": r} for r in ROLES],
+                                        options=[
+                                            {"label": role_name(r), "value": r} for r in ROLES
+                                        ],
                                     ),
                                     html.Label(
-                                        "minimum rated films",
+                                        t("minimum rated films"),
                                         htmlFor="explore-min-films",
                                         className="visually-hidden",
                                     ),
@@ -122,8 +138,8 @@ def layout(types=None, years=None, genre=None, role=None, min_films=None, **_) -
             ),
             dbc.Row(
                 [
-                    dbc.Col([html.H5("Most prolific"), html.Div(id="table-prolific")], md=6),
-                    dbc.Col([html.H5("Best rated"), html.Div(id="table-best")], md=6),
+                    dbc.Col([html.H5(t("Most prolific")), html.Div(id="table-prolific")], md=6),
+                    dbc.Col([html.H5(t("Best rated")), html.Div(id="table-best")], md=6),
                 ]
             ),
         ]
@@ -133,11 +149,11 @@ def layout(types=None, years=None, genre=None, role=None, min_films=None, **_) -
 def key_figures() -> dbc.Row:
     f = db().fetch("SELECT * FROM analytics.key_figures")[0]
     items = [
-        ("Titles", f["titles"]),
-        ("Films", f["films"]),
-        ("People", f["people"]),
-        ("Rated titles", f["rated_titles"]),
-        ("Average rating", f["average_rating"]),
+        (t("Titles"), f["titles"]),
+        (t("Films"), f["films"]),
+        (t("People"), f["people"]),
+        (t("Rated titles"), f["rated_titles"]),
+        (t("Average rating"), f["average_rating"]),
     ]
     return dbc.Row(
         [
@@ -169,7 +185,7 @@ def _figures_or_alert():
 
 def _params(types, years, genre) -> dict:
     if not types:
-        raise UserError("Choose at least one title type.")
+        raise UserError(t("Choose at least one title type."))
     return {"types": list(types), "y0": years[0], "y1": years[1], "genre": genre or "(all)"}
 
 
@@ -187,11 +203,15 @@ def per_year(p: dict) -> go.Figure:
         p,
     )
     traces = [
-        go.Bar(x=[r["start_year"] for r in group], y=[r["titles"] for r in group], name=t)
-        for t, group in _groups(rows, "title_type")
+        go.Bar(x=[r["start_year"] for r in group], y=[r["titles"] for r in group], name=kind)
+        for kind, group in _groups(rows, "title_type")
     ]
     return _figure(
-        "Titles per year", traces, barmode="stack", xaxis_title="year", yaxis_title="titles"
+        t("Titles per year"),
+        traces,
+        barmode="stack",
+        xaxis_title=t("year"),
+        yaxis_title=t("titles"),
     )
 
 
@@ -218,20 +238,23 @@ def genre_trends(p: dict, metric: str) -> go.Figure:
         p,
     )
     title = {
-        "share": "Share of titles by genre and decade (%)",
-        "rating": "Average rating by genre and decade",
+        "share": t("Share of titles by genre and decade (%)"),
+        "rating": t("Average rating by genre and decade"),
     }[metric]
     traces = [
         go.Scatter(
-            x=[r["decade"] for r in g], y=[r[metric] for r in g], name=genre, mode="lines+markers"
+            x=[r["decade"] for r in g],
+            y=[r[metric] for r in g],
+            name=genre_name(genre),
+            mode="lines+markers",
         )
         for genre, g in _groups(rows, "genre")
     ]
     return _figure(
         title,
         traces,
-        xaxis_title="decade",
-        yaxis_title={"share": "% of titles", "rating": "average rating"}[metric],
+        xaxis_title=t("decade"),
+        yaxis_title={"share": t("% of titles"), "rating": t("average rating")}[metric],
     )
 
 
@@ -246,24 +269,24 @@ def profile(p: dict, dimension: str) -> go.Figure:
     x = [float(r["bucket"]) for r in rows]
     if dimension == "rating":
         return _figure(
-            "Rating distribution",
+            t("Rating distribution"),
             [go.Bar(x=x, y=[r["titles"] for r in rows])],
-            xaxis_title="rating",
-            yaxis_title="rated titles",
+            xaxis_title=t("rating"),
+            yaxis_title=t("rated titles"),
         )
-    label = {"runtime": "Runtime (minutes)", "votes": "Votes (log10)"}[dimension]
+    label = {"runtime": t("Runtime (minutes)"), "votes": t("Votes (log10)")}[dimension]
     trace = go.Scatter(
         x=x,
         y=[r["rating"] for r in rows],
         mode="lines+markers",
         customdata=[r["titles"] for r in rows],
-        hovertemplate="%{x}: %{y} (%{customdata} titles)<extra></extra>",
+        hovertemplate="%{x}: %{y} (%{customdata} " + t("titles") + ")<extra></extra>",
     )
     return _figure(
-        f"{label} vs average rating",
+        t("{label} vs average rating", label=label),
         [trace],
         xaxis_title=label.lower(),
-        yaxis_title="average rating",
+        yaxis_title=t("average rating"),
     )
 
 
@@ -320,14 +343,14 @@ def update_message(types, years, genre):
         f"SELECT coalesce(sum(titles), 0) AS n FROM analytics.yearly_stats WHERE {SLICE}", p
     )[0]["n"]
     if not n:
-        raise UserError("No title matches these filters.")
-    return html.Div(f"{n:,} titles match the filters.", className="text-muted small")
+        raise UserError(t("No title matches these filters."))
+    return html.Div(t("{n} titles match the filters.", n=f"{n:,}"), className="text-muted small")
 
 
 def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
     """The ten most prolific and the ten best-rated people in a role with enough rated films."""
     if not types:
-        raise UserError("Choose at least one title type.")
+        raise UserError(t("Choose at least one title type."))
     params = {"role": role, "types": list(types), "min": int(min_films or 1)}
     if len(types) == 1:  # one row per person: read in the order of the view's indexes
         base = """SELECT nconst, primary_name AS name, titles, rated_titles AS rated,
@@ -358,9 +381,21 @@ def people_rows(role, min_films, types) -> tuple[list[dict], list[dict]]:
 )
 @safe(None)
 def update_people(role, min_films, types):
-    columns = ["name", "titles", "rated", "rating"]
+    columns = [t("name"), t("titles"), t("rated"), t("rating")]
     return tuple(
-        table([{**r, "name": person_link(r["nconst"], r["name"])} for r in rows], columns)
+        table(
+            [
+                dict(
+                    zip(
+                        columns,
+                        (person_link(r["nconst"], r["name"]), r["titles"], r["rated"], r["rating"]),
+                        strict=True,
+                    )
+                )
+                for r in rows
+            ],
+            columns,
+        )
         for rows in people_rows(role, min_films, types)
     )
 

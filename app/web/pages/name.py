@@ -9,6 +9,7 @@ from dash import html
 
 from app.db import UserError, db
 from app.web.components import alert, table, title_card, title_link, votes
+from app.web.i18n import localised, reason, role_name, t
 
 dash.register_page(__name__, path_template="/name/<nconst>", name="Person", order=11)
 
@@ -26,13 +27,14 @@ def layout(nconst: str | None = None, **_) -> html.Div:
 def person_page(nconst: str) -> list:
     rows = db().fetch("SELECT * FROM api.person_details(%s)", (nconst,))
     if not rows:
-        raise UserError(f"No person {nconst} in the catalogue.")
+        raise UserError(t("No person {id} in the catalogue.", id=nconst))
     p = rows[0]
     life = " – ".join(str(y) for y in (p["birth_year"], p["death_year"]) if y)
-    films = db().fetch("SELECT * FROM api.filmography(%s)", (nconst,))
+    films = localised(db().fetch("SELECT * FROM api.filmography(%s)", (nconst,)), db().fetch)
+    professions = ", ".join(role_name(x.strip()) for x in (p["professions"] or "").split(",") if x)
     return [
         html.H2(p["primary_name"], id="person-name"),
-        html.P(" · ".join(x for x in (p["professions"], life) if x), className="lead"),
+        html.P(" · ".join(x for x in (professions, life) if x), className="lead"),
         track_record(nconst),
         similar(nconst),
         filmography(films),
@@ -44,22 +46,34 @@ def filmography(rows: list[dict]) -> html.Div:
     for r in rows:
         by_role.setdefault(r["role"], []).append(r)
     if not by_role:
-        return html.P("No credited title in the catalogue.", className="text-muted")
+        return html.P(t("No credited title in the catalogue."), className="text-muted")
     sections = []
     for role, titles in by_role.items():
+        columns = [t("year"), t("title"), t("type"), t("rating"), t("votes")]
         shown = [
-            {
-                "year": r["start_year"] or "—",
-                "title": title_link(r["tconst"], r["primary_title"]),
-                "type": r["title_type"],
-                "rating": r["average_rating"] if r["average_rating"] is not None else "—",
-                "votes": votes(r["num_votes"]),
-            }
+            dict(
+                zip(
+                    columns,
+                    (
+                        r["start_year"] or "—",
+                        title_link(r["tconst"], r["primary_title"]),
+                        r["title_type"],
+                        r["average_rating"] if r["average_rating"] is not None else "—",
+                        votes(r["num_votes"]),
+                    ),
+                    strict=True,
+                )
+            )
             for r in titles[:SHOWN]
         ]
-        more = f" (the {SHOWN} most recent of {len(titles)})" if len(titles) > SHOWN else ""
-        sections.append(html.H4(f"{ROLE_TITLES.get(role, role.capitalize())}{more}"))
-        sections.append(table(shown, ["year", "title", "type", "rating", "votes"]))
+        more = (
+            t(" (the {shown} most recent of {n})", shown=SHOWN, n=len(titles))
+            if len(titles) > SHOWN
+            else ""
+        )
+        heading = t(ROLE_TITLES[role]) if role in ROLE_TITLES else role_name(role).capitalize()
+        sections.append(html.H4(f"{heading}{more}"))
+        sections.append(table(shown, columns))
     return html.Div(sections, id="person-filmography", className="mt-3")
 
 
@@ -70,22 +84,22 @@ def track_record(nconst: str) -> html.Div | None:
         return None
     if not rows:
         return html.P(
-            "No track record in the popularity model (no rated training title).",
+            t("No track record in the popularity model (no rated training title)."),
             className="text-muted small",
         )
     shown = [
         {
-            "role": r["role"],
-            "titles it rests on": r["films"],
-            "mean rating": f"{r['mean_rating']:.2f}",
-            "effect on the rating": f"{r['rating_effect']:+.2f}",
-            "audience": f"×{10 ** r['audience_effect']:.1f}",
+            t("role"): role_name(r["role"]),
+            t("titles it rests on"): r["films"],
+            t("mean rating"): f"{r['mean_rating']:.2f}",
+            t("effect on the rating"): f"{r['rating_effect']:+.2f}",
+            t("audience"): f"×{10 ** r['audience_effect']:.1f}",
         }
         for r in rows
     ]
     return html.Div(
         [
-            html.H4("Track record, as the popularity model sees it"),
+            html.H4(t("Track record, as the popularity model sees it")),
             table(shown, list(shown[0])),
         ],
         id="person-track-record",
@@ -104,15 +118,19 @@ def similar(nconst: str) -> html.Div | None:
         return None
     if not rows:
         return None
-    names = list(dict.fromkeys(s["primary_title"] for s in seeds))
+    names = list(dict.fromkeys(s["primary_title"] for s in localised(seeds, db().fetch)))
     return html.Div(
         [
-            html.H4("Films like their work", className="mt-3"),
+            html.H4(t("Films like their work"), className="mt-3"),
             html.P(
-                "From their best-known: " + ", ".join(names) + ".", className="small text-muted"
+                t("From their best-known: {titles}.", titles=", ".join(names)),
+                className="small text-muted",
             ),
             dbc.Row(
-                [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+                [
+                    dbc.Col(title_card(r, reason(r["reason"])), md=True)
+                    for r in localised(rows, db().fetch)
+                ],
                 className="g-2",
                 id="person-similar",
             ),

@@ -26,6 +26,7 @@ from app.web.components import (
     search_picker,
     votes,
 )
+from app.web.i18n import feature_group, genre_name, t
 
 dash.register_page(__name__, path="/predict", name="Predict", order=2)
 
@@ -34,10 +35,10 @@ def _people_picker(role: str, chosen: list[str]) -> dbc.Col:
     options = people_options(None, chosen) if chosen else []
     return dbc.Col(
         [
-            html.Label(role.capitalize()),
+            html.Label(t(role.capitalize())),
             search_picker(
                 {"type": "people", "role": role},
-                "Type a name…",
+                t("Type a name…"),
                 options,
                 [o["value"] for o in options],
             ),
@@ -66,17 +67,17 @@ def layout(type=None, year=None, runtime=None, genres=None, **query) -> html.Div
             else (None, go.Figure(), HIDDEN, go.Figure(), HIDDEN)
         )
     except UserError as exc:
-        return html.Div([page_address("pred"), html.H2("Estimate"), alert(str(exc))])
+        return html.Div([page_address("pred"), html.H2(t("Estimate")), alert(str(exc))])
     boxes, explain, explain_style, what_if, what_if_style = result
     return html.Div(
         [
             page_address("pred"),
-            html.H2("Estimate a film's rating and audience"),
+            html.H2(t("Estimate a film's rating and audience")),
             dbc.Row(
                 [
                     dbc.Col(
                         [
-                            html.Label("Type"),
+                            html.Label(t("Type")),
                             dcc.Dropdown(
                                 names("SELECT name FROM api.title_types") or ["movie"],
                                 title_type,
@@ -88,23 +89,26 @@ def layout(type=None, year=None, runtime=None, genres=None, **query) -> html.Div
                     ),
                     dbc.Col(
                         [
-                            html.Label("Year", htmlFor="pred-year"),
+                            html.Label(t("Year"), htmlFor="pred-year"),
                             dbc.Input(id="pred-year", type="number", value=start_year),
                         ],
                         md=2,
                     ),
                     dbc.Col(
                         [
-                            html.Label("Runtime (minutes)", htmlFor="pred-runtime"),
+                            html.Label(t("Runtime (minutes)"), htmlFor="pred-runtime"),
                             dbc.Input(id="pred-runtime", type="number", value=minutes, min=0),
                         ],
                         md=2,
                     ),
                     dbc.Col(
                         [
-                            html.Label("Genres"),
+                            html.Label(t("Genres")),
                             dcc.Dropdown(
-                                names("SELECT name FROM api.genres"),
+                                [
+                                    {"label": genre_name(g), "value": g}
+                                    for g in names("SELECT name FROM api.genres")
+                                ],
                                 chosen_genres,
                                 multi=True,
                                 id="pred-genres",
@@ -116,7 +120,7 @@ def layout(type=None, year=None, runtime=None, genres=None, **query) -> html.Div
                 className="mb-2",
             ),
             dbc.Row([_people_picker(r, people[r]) for r in ROLES], className="mb-2"),
-            dbc.Button("Estimate", id="pred-go", color="primary", className="my-2"),
+            dbc.Button(t("Estimate"), id="pred-go", color="primary", className="my-2"),
             dbc.Row(
                 [
                     dbc.Col(html.Div(boxes, id="pred-result"), md=4),
@@ -126,7 +130,7 @@ def layout(type=None, year=None, runtime=None, genres=None, **query) -> html.Div
                 ]
             ),
             dcc.Graph(id="pred-whatif", figure=what_if, style=what_if_style),
-            html.H4("Model card", className="mt-4"),
+            html.H4(t("Model card"), className="mt-4"),
             html.Div(id="pred-card"),
         ]
     )
@@ -188,8 +192,8 @@ def _card(label: str, value: str, value_id: str, low: str, high: str, version: i
             [
                 html.Div(label, className="text-muted"),
                 html.H1(value, id=value_id),
-                html.Div(f"80 % range: {low} – {high}"),
-                html.Div(f"model version {version}", className="small text-muted"),
+                html.Div(t("80 % range: {low} – {high}", low=low, high=high)),
+                html.Div(t("model version {v}", v=version), className="small text-muted"),
             ]
         ),
         className="mb-2",
@@ -201,24 +205,24 @@ def _explain_figure(rating_terms: list[dict], audience_terms: list[dict]) -> go.
     as a factor) away from the average film of its type; the first row of each explanation is
     that average. What the user entered shows on hover."""
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("Rating (points)", "Audience (× votes, log scale)")
+        rows=1, cols=2, subplot_titles=(t("Rating (points)"), t("Audience (× votes, log scale)"))
     )
     for col, terms in ((1, rating_terms), (2, audience_terms)):
         drivers = terms[1:]
         labels = [
-            f"{t['contribution']:+.2f}" if col == 1 else f"×{10 ** t['contribution']:.2g}"
-            for t in drivers
+            f"{d['contribution']:+.2f}" if col == 1 else f"×{10 ** d['contribution']:.2g}"
+            for d in drivers
         ]
         fig.add_trace(
             go.Bar(
-                x=[t["contribution"] for t in drivers],
-                y=[t["feature_group"] for t in drivers],
+                x=[d["contribution"] for d in drivers],
+                y=[feature_group(d["feature_group"]) for d in drivers],
                 orientation="h",
-                hovertext=[t["detail"] for t in drivers],
+                hovertext=[d["detail"] for d in drivers],
                 text=labels,
                 textposition="inside",
                 insidetextanchor="middle",
-                marker_color=["#2a9d8f" if t["contribution"] >= 0 else "#e76f51" for t in drivers],
+                marker_color=["#2a9d8f" if d["contribution"] >= 0 else "#e76f51" for d in drivers],
                 showlegend=False,
             ),
             row=1,
@@ -227,8 +231,12 @@ def _explain_figure(rating_terms: list[dict], audience_terms: list[dict]) -> go.
     average = rating_terms[0]
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
-        title=f"Against the {average['feature_group']} ({average['contribution']:.2f}, "
-        f"{votes(round(10 ** audience_terms[0]['contribution']))})",
+        title=t(
+            "Against the {average} ({rating}, {votes})",
+            average=feature_group(average["feature_group"]),
+            rating=f"{average['contribution']:.2f}",
+            votes=votes(round(10 ** audience_terms[0]["contribution"])),
+        ),
         margin={"l": 100},
         height=380,
         uniformtext={"minsize": 9, "mode": "hide"},
@@ -240,14 +248,15 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
     fig = make_subplots(
         rows=1,
         cols=3,
-        subplot_titles=("Runtime (min)", "Year", "Each person → a newcomer"),
+        subplot_titles=(t("Runtime (min)"), t("Year"), t("Each person → a newcomer")),
         specs=[[{"secondary_y": True}, {"secondary_y": True}, {"secondary_y": True}]],
     )
     for col, dim in ((1, "runtime"), (2, "year")):
         rating_and_votes(fig, [r for r in rows if r["dimension"] == dim], col)
     swaps = [r for r in rows if r["dimension"] in ("as entered", "newcomer instead of")]
     labels = [
-        "as entered" if r["dimension"] == "as entered" else f"no {r['setting']}" for r in swaps
+        t("as entered") if r["dimension"] == "as entered" else t("no {who}", who=r["setting"])
+        for r in swaps
     ]
     fig.add_trace(
         go.Bar(
@@ -271,21 +280,21 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
         col=3,
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="rating", secondary_y=False, row=1, col=1)
+    fig.update_yaxes(title_text=t("rating"), secondary_y=False, row=1, col=1)
     ratings = [r["predicted_rating"] for r in swaps]
     fig.update_yaxes(
         range=[min(ratings) - 0.5, max(ratings) + 0.3], row=1, col=3, secondary_y=False
     )
     if len(swaps) == 1:
         fig.add_annotation(
-            text="name people to see<br>what each one brings",
+            text=t("name people to see<br>what each one brings"),
             showarrow=False,
             xref="x3 domain",
             yref="y5 domain",
             x=0.5,
             y=0.5,
         )
-    fig.update_layout(title="What if… (everything else as entered)", height=360)
+    fig.update_layout(title=t("What if… (everything else as entered)"), height=360)
     return fig
 
 
@@ -305,7 +314,7 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
     boxes = html.Div(
         [
             _card(
-                "Expected IMDb rating",
+                t("Expected IMDb rating"),
                 f"{rating['predicted_rating']:.1f}",
                 "pred-rating",
                 f"{rating['low']:.1f}",
@@ -313,7 +322,7 @@ def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) 
                 rating["model_version"],
             ),
             _card(
-                "Expected audience (IMDb votes)",
+                t("Expected audience (IMDb votes)"),
                 votes(round(audience["expected_votes"])),
                 "pred-audience",
                 votes(round(audience["low"])),
@@ -364,7 +373,7 @@ def update_prediction(_, title_type, year, runtime, genres, directors, writers, 
     the address (estimate), which renders the page once, instead of computing it twice."""
     if not genres and not (directors or writers or actors or producers):
         return (
-            alert("Describe the film: at least a genre or a person.", "info"),
+            alert(t("Describe the film: at least a genre or a person."), "info"),
             go.Figure(),
             HIDDEN,
             go.Figure(),
@@ -377,20 +386,29 @@ def update_prediction(_, title_type, year, runtime, genres, directors, writers, 
 def model_card() -> html.Div:
     rows = db().fetch("SELECT * FROM api.model_card ORDER BY target DESC")
     if not rows:
-        return alert("No model yet: run `netfloox train popularity`.", "info")
+        return alert(t("No model yet: run `netfloox train popularity`."), "info")
     lines = []
     for card in rows:
         m = card["metrics"].get("holdout_movies_20_votes", {})
-        what = "rating" if card["target"] == "rating" else "audience (log10 votes)"
+        what = t("Rating") if card["target"] == "rating" else t("Audience (log10 votes)")
         strongest = card["strongest"] or {}
         lines.append(
             html.P(
-                f"{what.capitalize()}: {card['kind']} version {card['version']}, trained "
-                f"{card['trained_at']:%Y-%m-%d %H:%M}; held-out movies: R² {m.get('r2', 0):.2f}, "
-                f"RMSE {m.get('rmse', 0):.2f}, MAE {m.get('mae', 0):.2f} "
-                f"({m.get('n', 0):,} films). Weighs most: "
-                + ", ".join(f"{g} {float(v):.2f}" for g, v in list(strongest.items())[:5])
-                + "."
+                t(
+                    "{what}: {kind} version {version}, trained {at}; held-out movies: R² {r2}, "
+                    "RMSE {rmse}, MAE {mae} ({n} films). Weighs most: {strongest}.",
+                    what=what,
+                    kind=card["kind"],
+                    version=card["version"],
+                    at=f"{card['trained_at']:%Y-%m-%d %H:%M}",
+                    r2=f"{m.get('r2', 0):.2f}",
+                    rmse=f"{m.get('rmse', 0):.2f}",
+                    mae=f"{m.get('mae', 0):.2f}",
+                    n=f"{m.get('n', 0):,}",
+                    strongest=", ".join(
+                        f"{feature_group(g)} {float(v):.2f}" for g, v in list(strongest.items())[:5]
+                    ),
+                )
             )
         )
     return html.Div(lines)

@@ -23,6 +23,7 @@ from app.web.components import (
     title_card,
     types_and_years,
 )
+from app.web.i18n import localised, reason, t
 
 dash.register_page(__name__, path="/recommend", name="Recommend", order=1)
 
@@ -39,23 +40,25 @@ def layout(liked=None, types=None, years=None, min_votes=None, **_) -> html.Div:
         floor = query_int("min_votes", min_votes, 1000)
         options = suggestions(None, chosen) if chosen else []
     except UserError as exc:
-        return html.Div([page_address("rec"), html.H2("Films for you"), alert(str(exc))])
-    unknown = [t for t in chosen if t not in {o["value"] for o in options}]
+        return html.Div([page_address("rec"), html.H2(t("Films for you")), alert(str(exc))])
+    unknown = [c for c in chosen if c not in {o["value"] for o in options}]
     return html.Div(
         [
             page_address("rec"),
-            html.H2("Films for you"),
-            alert(f"The address names unknown films: {', '.join(unknown)}.") if unknown else None,
-            html.P("Type a film you liked (several if you wish); get five films to watch next."),
-            html.Label("Films you liked", htmlFor="liked", className="visually-hidden"),
+            html.H2(t("Films for you")),
+            alert(t("The address names unknown films: {ids}.", ids=", ".join(unknown)))
+            if unknown
+            else None,
+            html.P(t("Type a film you liked (several if you wish); get five films to watch next.")),
+            html.Label(t("Films you liked"), htmlFor="liked", className="visually-hidden"),
             search_picker(
-                "liked", "Type a title, e.g. The Matrix…", options, [o["value"] for o in options]
+                "liked", t("Type a title, e.g. The Matrix…"), options, [o["value"] for o in options]
             ),
             dbc.Row(
                 [
                     *types_and_years("rec", span, YEARS[0], kinds),
                     labelled(
-                        "Minimum votes",
+                        t("Minimum votes"),
                         dbc.Input(
                             id="rec-min-votes", type="number", value=floor, min=0, debounce=True
                         ),
@@ -65,7 +68,7 @@ def layout(liked=None, types=None, years=None, min_votes=None, **_) -> html.Div:
                 className="my-3",
             ),
             html.Div(id="rec-seed"),
-            html.H4("You may like", className="mt-3"),
+            html.H4(t("You may like"), className="mt-3"),
             html.Div(id="rec-results"),
             client_section(),
         ]
@@ -84,13 +87,16 @@ def client_section() -> html.Div:
         return html.Div(id="client-section")
     return html.Div(
         [
-            html.H4("For a client of the service", className="mt-4"),
+            html.H4(t("For a client of the service"), className="mt-4"),
             html.P(
-                "The rating log is loaded: type a client's id to get five films they have not "
-                "rated, from what they liked.",
+                t(
+                    "The rating log is loaded: type a client's id to get five films they have "
+                    "not rated, from what they liked."
+                ),
                 className="text-muted",
             ),
-            search_picker("client", "Client id…", multi=False),
+            html.Label(t("Client id"), htmlFor="client", className="visually-hidden"),
+            search_picker("client", t("Client id…"), multi=False),
             html.Div(id="client-results", className="mt-2"),
         ],
         id="client-section",
@@ -110,7 +116,8 @@ def client_suggestions(search: str | None, selected: int | None) -> list[dict]:
 
 
 def _client_option(r: dict) -> dict:
-    return {"label": f"client {r['client_id']} ({r['ratings']} ratings)", "value": r["client_id"]}
+    label = t("client {id} ({n} ratings)", id=r["client_id"], n=r["ratings"])
+    return {"label": label, "value": r["client_id"]}
 
 
 @callback(Output("client", "options"), Input("client", "search_value"), State("client", "value"))
@@ -128,9 +135,9 @@ def client_recommendations(client_id: int | None):
         return None
     rows = db().fetch("SELECT * FROM api.recommend_for_client(%s, 5)", (client_id,))
     if not rows:
-        return alert("None of the films this client liked is in the recommender.", "info")
+        return alert(t("None of the films this client liked is in the recommender."), "info")
     return dbc.Row(
-        [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+        [dbc.Col(title_card(r, reason(r["reason"])), md=True) for r in localised(rows, db().fetch)],
         className="g-2",
         id="client-cards",
     )
@@ -151,6 +158,7 @@ def suggestions(search: str | None, selected: list[str] | None) -> list[dict]:
         "WHERE tconst = ANY(%s)",
         "SELECT * FROM api.search_titles(%s, 10)",
         _option,
+        prepare=lambda rows: localised(rows, db().fetch),
     )
 
 
@@ -170,7 +178,7 @@ def update_suggestions(search, selected):
 
 def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
     if not liked:
-        return alert("Type the title of a film you liked to get recommendations.", "info"), None
+        return alert(t("Type the title of a film you liked to get recommendations."), "info"), None
     params = {
         "liked": list(liked),
         "types": list(types) if types else None,
@@ -194,17 +202,21 @@ def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
         (list(liked),),
     )
     if not seeds:
-        raise UserError("Unknown film: pick one from the suggestions.")
-    rows = db().fetch(query, params)
-    seed_cards = dbc.Row([dbc.Col(title_card(s), md=3) for s in seeds], className="g-2")
+        raise UserError(t("Unknown film: pick one from the suggestions."))
+    rows = localised(db().fetch(query, params), db().fetch)
+    seed_cards = dbc.Row(
+        [dbc.Col(title_card(s), md=3) for s in localised(seeds, db().fetch)], className="g-2"
+    )
     if not rows:
         return seed_cards, alert(
-            "No recommendation for this choice: the film may have too few "
-            "votes, or the filters exclude every candidate.",
+            t(
+                "No recommendation for this choice: the film may have too few "
+                "votes, or the filters exclude every candidate."
+            ),
             "info",
         )
     cards = dbc.Row(
-        [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+        [dbc.Col(title_card(r, reason(r["reason"])), md=True) for r in rows],
         className="g-2",
         id="rec-cards",
     )

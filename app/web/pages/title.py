@@ -10,10 +10,22 @@ from dash import html
 
 from app.db import UserError, db
 from app.web.components import alert, person_link, title_card, title_link, votes
+from app.web.i18n import genre_name, localised, reason, role_name, t
 
 dash.register_page(__name__, path_template="/title/<tconst>", name="Film", order=10)
 
 ROLE_NAMES = {"director": "Directed by", "writer": "Written by"}
+TRAINING = {  # api.title_estimate's words, as the page says them
+    "not a training film (fewer than 20 votes, or not a type the model learns)": (
+        "This film is not a training film (fewer than 20 votes, or not a type the model learns)."
+    ),
+    "held out from training: an honest estimate": (
+        "This film was held out from training: an honest estimate."
+    ),
+    "a training film: its own rating is in its people's track records": (
+        "This film is a training film: its own rating is in its people's track records."
+    ),
+}
 
 
 def layout(tconst: str | None = None, **_) -> html.Div:
@@ -26,38 +38,45 @@ def layout(tconst: str | None = None, **_) -> html.Div:
 def title_page(tconst: str) -> list:
     rows = db().fetch("SELECT * FROM api.title_details(%s)", (tconst,))
     if not rows:
-        raise UserError(f"No title {tconst} in the catalogue.")
-    t = rows[0]
+        raise UserError(t("No title {id} in the catalogue.", id=tconst))
+    film = rows[0]
+    shown = localised([film], db().fetch)[0]["primary_title"]
     return [
-        html.H2(t["primary_title"], id="title-name"),
-        facts(t),
+        html.H2(shown, id="title-name"),
+        facts(film),
         credits(db().fetch("SELECT * FROM api.title_credits(%s)", (tconst,))),
         akas(db().fetch("SELECT * FROM api.title_akas(%s)", (tconst,))),
-        estimate(t, tconst),
+        estimate(film, tconst),
         recommendations(tconst),
         also_liked(tconst),
     ]
 
 
-def facts(t: dict) -> html.P:
-    years = str(t["start_year"] or "—")
-    if t["end_year"]:
-        years += f"–{t['end_year']}"
+def facts(film: dict) -> html.P:
+    years = str(film["start_year"] or "—")
+    if film["end_year"]:
+        years += f"–{film['end_year']}"
     parts = [
-        t["title_type"],
+        film["title_type"],
         years,
-        f"{t['runtime_minutes']} min" if t["runtime_minutes"] else None,
-        ", ".join(t["genres"]) or None,
-        f"★ {t['average_rating']} ({votes(t['num_votes'])})"
-        if t["average_rating"] is not None
-        else "not rated",
+        f"{film['runtime_minutes']} min" if film["runtime_minutes"] else None,
+        ", ".join(map(genre_name, film["genres"])) or None,
+        f"★ {film['average_rating']} ({votes(film['num_votes'])})"
+        if film["average_rating"] is not None
+        else t("not rated"),
     ]
     text = " · ".join(p for p in parts if p)
     extra = []
-    if t["original_title"] and t["original_title"] != t["primary_title"]:
-        extra.append(html.Div(f"Original title: {t['original_title']}", className="text-muted"))
-    if t["series_tconst"]:
-        extra.append(html.Div(["An episode of ", title_link(t["series_tconst"], "its series")]))
+    if film["original_title"] and film["original_title"] != film["primary_title"]:
+        extra.append(
+            html.Div(
+                t("Original title: {title}", title=film["original_title"]), className="text-muted"
+            )
+        )
+    if film["series_tconst"]:
+        extra.append(
+            html.Div([t("An episode of "), title_link(film["series_tconst"], t("its series"))])
+        )
     return html.Div([html.P(text, className="lead", id="title-facts"), *extra])
 
 
@@ -65,12 +84,13 @@ def credits(rows: list[dict]) -> html.Div:
     """Directors, writers, then the cast and crew in billing order, each a link."""
     groups: dict[str, list] = {}
     for r in rows:
-        label = ROLE_NAMES.get(r["role"], r["role"].replace("_", " ").capitalize())
+        label = t(ROLE_NAMES[r["role"]]) if r["role"] in ROLE_NAMES else None
+        label = label or role_name(r["role"]).replace("_", " ").capitalize()
         name = person_link(r["nconst"], r["primary_name"])
         item = [name, f" ({r['characters']})"] if r["characters"] else [name]
         groups.setdefault(label, []).append(html.Span(item, className="me-2 credit"))
     if not groups:
-        return html.P("No credited person in the catalogue.", className="text-muted")
+        return html.P(t("No credited person in the catalogue."), className="text-muted")
     return html.Div(
         [html.Div([html.Strong(f"{label}: "), *people]) for label, people in groups.items()],
         id="title-credits",
@@ -82,10 +102,10 @@ def akas(rows: list[dict]) -> html.Div | None:
     if not rows:
         return None
     shown = [f"{r['title']} ({r['region'] or r['language'] or '—'})" for r in rows[:12]]
-    return html.P(["Also known as: ", "; ".join(shown)], className="small", id="title-akas")
+    return html.P([t("Also known as: "), "; ".join(shown)], className="small", id="title-akas")
 
 
-def estimate(t: dict, tconst: str) -> html.Div:
+def estimate(film: dict, tconst: str) -> html.Div:
     """The popularity model's expectation for this real film, beside the real figures."""
     try:
         e = db().fetch("SELECT * FROM api.title_estimate(%s)", (tconst,))[0]
@@ -93,20 +113,32 @@ def estimate(t: dict, tconst: str) -> html.Div:
         return html.Div()
     if e["predicted_rating"] is None:
         return html.P(
-            "The popularity model has no estimate for this title (no model trained, or a type "
-            "it does not learn).",
+            t(
+                "The popularity model has no estimate for this title (no model trained, or a "
+                "type it does not learn)."
+            ),
             className="text-muted small",
         )
     real = (
-        f"real: ★ {t['average_rating']}, {votes(t['num_votes'])}"
-        if t["average_rating"] is not None
-        else "not rated yet"
+        t(
+            "real: ★ {rating}, {votes}",
+            rating=film["average_rating"],
+            votes=votes(film["num_votes"]),
+        )
+        if film["average_rating"] is not None
+        else t("not rated yet")
     )
+    training = TRAINING.get(e["training"], e["training"])
     return dbc.Alert(
         [
-            html.Strong("The popularity model expects "),
-            f"★ {e['predicted_rating']:.1f} and {votes(round(e['expected_votes']))} ({real}). ",
-            html.Span(f"This film is {e['training']}.", className="fst-italic"),
+            html.Strong(t("The popularity model expects ")),
+            t(
+                "★ {rating} and {votes} ({real}). ",
+                rating=f"{e['predicted_rating']:.1f}",
+                votes=votes(round(e["expected_votes"])),
+                real=real,
+            ),
+            html.Span(t(training), className="fst-italic"),
         ],
         color="light",
         id="title-estimate",
@@ -120,33 +152,43 @@ def recommendations(tconst: str) -> html.Div:
         return alert(str(exc), "info")
     if not rows:
         body = alert(
-            "No recommendation: the recommender has no vector for this title (too few votes, "
-            "an episode, or no trained model).",
+            t(
+                "No recommendation: the recommender has no vector for this title (too few "
+                "votes, an episode, or no trained model)."
+            ),
             "info",
         )
     else:
         body = dbc.Row(
-            [dbc.Col(title_card(r, r["reason"]), md=True) for r in rows],
+            [
+                dbc.Col(title_card(r, reason(r["reason"])), md=True)
+                for r in localised(rows, db().fetch)
+            ],
             className="g-2",
             id="title-recommendations",
         )
-    return html.Div([html.H4("If you liked it", className="mt-3"), body])
+    return html.Div([html.H4(t("If you liked it"), className="mt-3"), body])
 
 
 def also_liked(tconst: str) -> html.Div | None:
     """Clients who liked it also liked — only when the service's rating log holds the film."""
     rows = db().fetch("SELECT * FROM api.also_liked(%s, 5)", (tconst,))
+    rows = localised(rows, db().fetch, key="also_tconst")
     if not rows:
         return None
     return html.Div(
         [
-            html.H4("Clients who liked it also liked", className="mt-3"),
+            html.H4(t("Clients who liked it also liked"), className="mt-3"),
             html.Ul(
                 [
                     html.Li(
                         [
                             title_link(r["also_tconst"], r["primary_title"]),
-                            f" ({r['start_year'] or '—'}) — {r['clients']} clients",
+                            t(
+                                " ({year}) — {n} clients",
+                                year=r["start_year"] or "—",
+                                n=r["clients"],
+                            ),
                         ]
                     )
                     for r in rows
