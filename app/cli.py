@@ -35,7 +35,7 @@ def unreachable(exc: Exception) -> str:
 
 
 @click.group(cls=Netfloox)
-@click.version_option(package_name="netfloox", message="%(prog)s %(version)s")
+@click.version_option(package_name="netfloox", message="netfloox %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
 def cli(verbose: bool) -> None:
     """Netfloox: IMDb catalogue, recommender and popularity predictor inside PostgreSQL."""

@@ -47,11 +47,16 @@ def browser_missing() -> str | None:
 
 
 @contextmanager
-def chromium():
+def chromium(language: str | None = None):
+    """A headless Chromium; ``language`` (e.g. "fr") is the one its user reads (the browser's
+    Accept-Language), else Chromium's default, English."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
         options.add_argument(flag)
+    if language:
+        options.add_argument(f"--lang={language}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": language})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:

@@ -1,4 +1,4 @@
-"""The harness's commands: ``netfloox eval|bench|screenshots|slides``.
+"""The harness's commands: ``netfloox eval|bench|screenshots|slides|reference``.
 
 They measure and present the product; nothing the product serves depends on them. The serving
 CLI (app/cli.py) finds them through the ``netfloox.commands`` entry points (pyproject.toml), so
@@ -305,4 +305,18 @@ def slides(no_charts: bool) -> None:
     click.echo(f"wrote {deck.OUT / 'netfloox.md'} ({len(figures)} figures), docs/board.csv/.md")
 
 
-COMMANDS = (evaluate, bench, screenshots, slides)
+@click.command()
+def reference() -> None:
+    """docs/api.md from the database: every api function, view and type with its comment, and
+    the JSON API's routes."""
+    from database.connection import connect
+    from harness.presentation import api_reference
+
+    with connect(database_url(), autocommit=True) as conn:
+        missing = api_reference.undocumented(conn)
+        click.echo(f"wrote {api_reference.write(conn)}")
+    if missing:
+        raise click.ClickException("no COMMENT ON: " + ", ".join(missing))
+
+
+COMMANDS = (evaluate, bench, screenshots, slides, reference)

@@ -43,6 +43,11 @@ BEGIN
     END IF;
 END
 $$;
+COMMENT ON FUNCTION api.search_titles IS
+    'Titles as a person types them: accents and case ignored, typos tolerated, primary, '
+    'original and alternative titles; best match first, popular titles before obscure ones. '
+    'k: how many (default 10). An empty query returns nothing. Example: SELECT * FROM '
+    'api.search_titles(''godfathr'', 5).';
 
 -- search_people('nolan', 10): named people as one types (accents, case, typos; full name or
 -- surname), ranked by match quality and audience together (ml.search_score): `nolan` gives
@@ -77,3 +82,8 @@ BEGIN
     LIMIT k;
 END
 $$;
+COMMENT ON FUNCTION api.search_people IS
+    'People as one types their name or surname (accents, case, typos), best match first, '
+    'weighted by audience. role (''director'', ''writer'', ''actor'', ''producer''): people '
+    'credited in that role first; another role is an error (invalid_parameter_value). '
+    'Example: SELECT * FROM api.search_people(''kubrik'', 5, ''director'').';

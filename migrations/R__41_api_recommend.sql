@@ -7,6 +7,11 @@
 -- the new catalogue with the old snapshot: no rows ("unknown title" for The Godfather, measured by
 -- make bench-load). A VOLATILE function takes a fresh snapshot per query, after its locks.
 
+-- The row type is declared in R__31 (its scorer returns it); documented here, with the API.
+COMMENT ON TYPE api.recommendation IS
+    'One recommended film: tconst, primary_title, start_year, genres, average_rating, '
+    'num_votes, score (higher is closer), reason (why it resembles the liked films).';
+
 -- recommend('tt0133093', 5): k films for a client who liked this one.
 -- Errors: unknown tconst (no_data_found), k outside 1..100, unknown genre.
 -- A known title without a vector (an episode, a title with < 10 votes) returns no row.
@@ -36,6 +41,13 @@ BEGIN
         year_to, genre, min_votes);
 END
 $$;
+COMMENT ON FUNCTION api.recommend IS
+    'k films (default 5, 1..100) for a client who liked the film tconst, with a score and the '
+    'reason (shared people, genres, clients'' likes). Filters: title_types, year_from, '
+    'year_to, genre, min_votes. Errors: unknown tconst (no_data_found), k out of range or '
+    'unknown genre (invalid_parameter_value). A known title without a vector (an episode, '
+    'fewer than 10 votes) returns no row. Example: SELECT * FROM api.recommend(''tt0133093'', '
+    '5).';
 
 -- recommend_for('{tt0133093,tt0111161}', 5): for a client who liked several films — the mean of
 -- their vectors. Unknown ids are an error; known ids without a vector are ignored.
@@ -67,6 +79,11 @@ BEGIN
         min_votes);
 END
 $$;
+COMMENT ON FUNCTION api.recommend_for IS
+    'k films for a client who liked several films: near the mean of their vectors, none of '
+    'them returned. Same filters and errors as recommend; an unknown id is an error, a known '
+    'id without a vector is ignored. Example: SELECT * FROM '
+    'api.recommend_for(''{tt0133093,tt0111161}'', 5).';
 
 -- recommend_for_client(42, 5): for a client of the service's rating log, films they have not
 -- rated, near the mean vector of the films they rated at or above their own average.
@@ -100,6 +117,10 @@ BEGIN
         centre, ml.neighbour_points(liked), rated, k, NULL, NULL, NULL, NULL, NULL, liked);
 END
 $$;
+COMMENT ON FUNCTION api.recommend_for_client IS
+    'k films a client of the service''s rating log has not rated, near what they rated at or '
+    'above their own average. Error: unknown client (no_data_found). Example: SELECT * FROM '
+    'api.recommend_for_client(42, 5).';
 
 -- clients(): the clients of the rating log, for pickers (how many films each rated). A function,
 -- not a view: each log import swaps clientlog.rating, which a view would pin.
@@ -109,6 +130,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     SELECT r.client_id, count(*), round(avg(r.rating)::numeric, 2)
     FROM clientlog.rating r GROUP BY r.client_id ORDER BY r.client_id
 $$;
+COMMENT ON FUNCTION api.clients IS
+    'Every client of the rating log with their number of ratings and mean rating, by id. '
+    'Reads the whole log: for a report, not for a picker (api.search_clients).';
 
 -- search_clients('12', 10): clients of the rating log whose id begins with the typed digits, the
 -- shortest ids first (12, then 120-129, then 1200-1299...), with how many films each rated. Each
@@ -148,3 +172,8 @@ BEGIN
     END LOOP;
 END
 $$;
+COMMENT ON FUNCTION api.search_clients IS
+    'Clients of the rating log whose id begins with the digits typed, shortest ids first, '
+    'with their number of ratings and mean rating; reads a few keys of the log however large. '
+    'k: 1..100 (default 10). Text other than digits is an error (invalid_parameter_value). '
+    'Example: SELECT * FROM api.search_clients(''12'', 10).';

@@ -26,6 +26,13 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
          ml.model_predict(v.v, title_type, start_year, runtime_minutes, genres, directors,
                           writers, actors, producers) p
 $$;
+COMMENT ON FUNCTION api.predict_rating IS
+    'The expected IMDb rating of a planned film and its 80 % interval, from the active rating '
+    'model: title_type, start_year, runtime_minutes, genres, and people by IMDb id '
+    '(directors, writers, actors, producers; an unknown id counts as a newcomer). An unknown '
+    'type or genre is an error (invalid_parameter_value). Example: SELECT * FROM '
+    'api.predict_rating(genres => ''{Drama}'', runtime_minutes => 120, directors => '
+    '''{nm0000229}'').';
 
 -- predict_audience(same arguments): the expected number of IMDb votes (how many people will
 -- watch and rate the film), an 80 % interval, the model version.
@@ -42,6 +49,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
          ml.model_predict(v.v, title_type, start_year, runtime_minutes, genres, directors,
                           writers, actors, producers) p
 $$;
+COMMENT ON FUNCTION api.predict_audience IS
+    'The expected audience of a planned film (its number of IMDb votes) and its 80 % '
+    'interval, from the active audience model. Same arguments and errors as predict_rating.';
 
 -- explain_rating(same arguments as predict_rating): rating points by input; rows sum to the
 -- predicted rating.
@@ -55,6 +65,10 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     SELECT * FROM ml.explain('rating', title_type, start_year, runtime_minutes, genres,
                              directors, writers, actors, producers)
 $$;
+COMMENT ON FUNCTION api.explain_rating IS
+    'What drives predict_rating: one row per group of inputs (the average film of the type '
+    'first, then genres, each role, runtime, year, what was not given) with its contribution '
+    'in rating points; the rows sum to the prediction. Same arguments as predict_rating.';
 
 -- explain_audience(same arguments): contributions in log10 votes (+0.3 = twice the audience);
 -- rows sum to log10(expected_votes).
@@ -68,6 +82,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     SELECT * FROM ml.explain('audience', title_type, start_year, runtime_minutes, genres,
                              directors, writers, actors, producers)
 $$;
+COMMENT ON FUNCTION api.explain_audience IS
+    'What drives predict_audience: contributions in log10 votes (+0.3 doubles the audience); '
+    'the rows sum to log10 of the expected votes. Same arguments as predict_rating.';
 
 -- What-if curves for a planned film: the expected rating and audience when one input changes
 -- and the others stay: runtime 60-210 min, year 1970-2030, and each named person swapped for a
@@ -107,6 +124,11 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
          LATERAL ml.model_predict(m.r, title_type, vr.y, vr.rt, genres, vr.d, vr.w, vr.ac, vr.p) r,
          LATERAL ml.model_predict(m.a, title_type, vr.y, vr.rt, genres, vr.d, vr.w, vr.ac, vr.p) a
 $$;
+COMMENT ON FUNCTION api.what_if IS
+    'What-if curves for a planned film: the expected rating and votes when one input changes '
+    'and the others stay (runtime 60-210 min, year 1970-2030, each named person swapped for a '
+    'newcomer); dimension ''as entered'' is the film itself. Same arguments as '
+    'predict_rating.';
 
 -- The active models, for the app's model card: metrics, and what weighs most (the mean absolute
 -- contribution of each group of inputs over the training films, in the target's units).
@@ -114,6 +136,9 @@ CREATE OR REPLACE VIEW api.model_card AS
 SELECT m.target, m.kind, m.version, m.trained_at, m.params, m.metrics - 'importance' AS metrics,
        m.metrics -> 'importance' AS strongest
 FROM ml.model m WHERE m.active;
+COMMENT ON VIEW api.model_card IS
+    'The active popularity models: target, kind, version, training date, parameters, held-out '
+    'metrics, and the groups of inputs that weigh most.';
 
 -- "What drives popularity", from the active models: their partial dependence (ml.model_effect,
 -- computed at training) on each genre alone, the most common genre combinations, the runtime
@@ -130,6 +155,10 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     WHERE r.version = ml.active_model('rating')
     ORDER BY r.kind, r.x, r.films DESC, r.label
 $$;
+COMMENT ON FUNCTION api.popularity_drivers IS
+    'What drives popularity, from the active models: the mean prediction (rating and votes) '
+    'over the training movies when one input is set, each genre alone, the commonest genre '
+    'combinations, the runtime and the decade; films: the training films behind each.';
 
 -- The strongest track records of a role ('director', 'writer', 'actor', 'producer') in the active
 -- rating model: the smoothed effect on the rating (and on the audience, log10 votes) of the
@@ -167,3 +196,9 @@ BEGIN
     USING v, role, min_films, title_type, name, least(greatest(k, 0), 100), shrink, mu_votes;
 END
 $$;
+COMMENT ON FUNCTION api.track_records IS
+    'The strongest track records of a role (''director'', ''writer'', ''actor'', '
+    '''producer'') in the active rating model: the smoothed effect on the rating and on the '
+    'audience, and the titles it rests on (at least min_films). title_type: only people with '
+    'that many titles of the type; name: names containing it. k: at most 100. Example: SELECT '
+    '* FROM api.track_records(''director'', 10, 5, ''movie'').';

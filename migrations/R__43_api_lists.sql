@@ -2,9 +2,13 @@
 
 CREATE OR REPLACE VIEW api.genres AS
 SELECT name FROM catalog.genre ORDER BY name;
+COMMENT ON VIEW api.genres IS
+    'The catalogue''s genres, for forms.';
 
 CREATE OR REPLACE VIEW api.title_types AS
 SELECT name FROM catalog.title_type ORDER BY name;
+COMMENT ON VIEW api.title_types IS
+    'The catalogue''s title types, for forms.';
 
 -- status(): what the service holds right now, for a health check and a DBA's first look: the
 -- catalogue's size (counted at import: analytics.key_figures), the active models and the last
@@ -25,3 +29,7 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
            EXISTS (SELECT FROM clientlog.rating),
            (SELECT max(finished_at) FROM ops.rating_import_run WHERE status = 'succeeded')
 $$;
+COMMENT ON FUNCTION api.status IS
+    'What the service holds now, in a few reads: the catalogue''s size (counted at import), '
+    'the active model versions, the last successful imports, whether a rating log is loaded. '
+    'The JSON API''s health check.';

@@ -36,6 +36,10 @@ BEGIN
     END IF;
 END
 $$;
+COMMENT ON FUNCTION api.title_details IS
+    'A title''s facts: titles, type, years, runtime, genres, rating and votes, and its series '
+    'for an episode. Error: unknown id (no_data_found). Example: SELECT * FROM '
+    'api.title_details(''tt0133093'').';
 
 -- title_credits('tt0133093'): directors, writers, then the billed principals in order; role is
 -- 'director', 'writer' or the principal's category (actor, actress, producer, composer, ...).
@@ -62,6 +66,10 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     WHERE NOT p.is_placeholder
     ORDER BY x.rank, x.ordering
 $$;
+COMMENT ON FUNCTION api.title_credits IS
+    'A title''s credits: directors, writers, then the billed principals in order; role is '
+    '''director'', ''writer'' or the principal''s category (actor, actress, producer, '
+    'composer...), with the characters played.';
 
 -- title_akas('tt0211915'): the film's alternative titles (none when akas were not imported).
 CREATE OR REPLACE FUNCTION api.title_akas(tconst text)
@@ -73,6 +81,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     ORDER BY a.title, a.region
     LIMIT 50
 $$;
+COMMENT ON FUNCTION api.title_akas IS
+    'A title''s alternative titles with their region and language (50 at most; none when the '
+    'akas were not imported).';
 
 -- title_estimate('tt0133093'): what the popularity models expect of this real film from its
 -- characteristics (type, year, runtime, genres, directors, writers, lead actors, producers), and
@@ -131,6 +142,11 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+COMMENT ON FUNCTION api.title_estimate IS
+    'What the popularity models expect of a real title from its characteristics, and whether '
+    'it was among their training films (a training film''s estimate flatters the model). NULL '
+    'estimates without a model or for a type it does not learn. Error: unknown id '
+    '(no_data_found).';
 
 -- person_details('nm0000206'): a person's facts.
 CREATE OR REPLACE FUNCTION api.person_details(id text)
@@ -150,6 +166,9 @@ BEGIN
     END IF;
 END
 $$;
+COMMENT ON FUNCTION api.person_details IS
+    'A person''s facts: name, birth and death years, professions. Error: unknown id '
+    '(no_data_found). Example: SELECT * FROM api.person_details(''nm0000206'').';
 
 -- filmography('nm0000206'): every title the person is credited on (episodes excepted), by role
 -- (director, writer, then the principal categories), most recent first.
@@ -178,6 +197,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     ORDER BY CASE x.role WHEN 'director' THEN 0 WHEN 'writer' THEN 1 WHEN 'actor' THEN 2
                          ELSE 3 END, x.role, t.start_year DESC NULLS LAST, r.num_votes DESC NULLS LAST
 $$;
+COMMENT ON FUNCTION api.filmography IS
+    'Every title a person is credited on (episodes excepted) by role (director, writer, then '
+    'the principal categories), most recent first, with rating and votes.';
 
 -- person_track_record('nm0000206'): the person's track record per role as the active rating
 -- model sees it (ml.track_record, as api.track_records lists them).
@@ -192,6 +214,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
         SELECT p.person_id FROM catalog.person p WHERE p.nconst = person_track_record.nconst)
     ORDER BY r.n DESC
 $$;
+COMMENT ON FUNCTION api.person_track_record IS
+    'A person''s track record per role as the active rating model sees it: titles it rests '
+    'on, mean rating, effect on the rating and on the audience.';
 
 -- also_liked('tt0133093', 5): "clients who liked it also liked", straight from the service's
 -- client rating log: the films most often liked (rated 4 or more of 5) by the clients who liked
@@ -217,6 +242,9 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     ORDER BY c.n DESC, x.num_votes DESC NULLS LAST, t.tconst
     LIMIT least(greatest(also_liked.k, 0), 50)
 $$;
+COMMENT ON FUNCTION api.also_liked IS
+    'Clients who liked this film (4 or more of 5 in the rating log) also liked: the films '
+    'most of them liked, with how many did (k at most 50). Empty without a log.';
 
 -- best_known('nm0000229', 3): the person's best-known titles among those that carry a stored
 -- neighbour list (every point up to about 775 k points, ml/neighbours.py; beyond, a seed without one
@@ -257,6 +285,9 @@ BEGIN
     ORDER BY e.num_votes DESC, t.tconst LIMIT k;
 END
 $$;
+COMMENT ON FUNCTION api.best_known IS
+    'A person''s best-known titles among those the recommender holds: their known-for titles, '
+    'else their most-voted credits (k, default 3).';
 
 -- films_like_work('nm0000229', 5): films like a person's work: recommend_for on their best-known
 -- titles (best_known, three at most). Empty when none of their titles has a list.
@@ -275,6 +306,9 @@ BEGIN
     RETURN QUERY SELECT * FROM api.recommend_for(seeds, k);
 END
 $$;
+COMMENT ON FUNCTION api.films_like_work IS
+    'Films like a person''s work: recommend_for on their best-known titles. Empty when none '
+    'of their titles is in the recommender.';
 
 -- local_titles('{tt0068646}', 'FR'): each film's title in a region (IMDb's akas: Le Parrain),
 -- for pages shown in that region's language; films without one are left out (show the primary
@@ -289,3 +323,8 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     ORDER BY t.tconst, coalesce(a.types @> '{imdbDisplay}', false) DESC,
              a.language = lower(local_titles.region) DESC NULLS LAST, a.ordering
 $$;
+COMMENT ON FUNCTION api.local_titles IS
+    'Each film''s title in a region (IMDb''s akas: ''FR'' gives Le Parrain for tt0068646), '
+    'the one IMDb displays there first; films without one are left out. For pages shown in '
+    'that region''s language. Example: SELECT * FROM api.local_titles(''{tt0068646}'', '
+    '''FR'').';

@@ -105,6 +105,30 @@ def add_title(
             )
 
 
+def add_aka(
+    conn: psycopg.Connection,
+    tconst: str,
+    title: str,
+    region: str | None,
+    language: str | None = None,
+    types: Sequence[str] | None = None,
+) -> None:
+    """An alternative title of ``tconst`` (title.akas), after the ones it has."""
+    conn.execute(
+        """INSERT INTO catalog.aka (title_id, ordering, title, region, language, types)
+           SELECT %(id)s, coalesce(max(ordering), 0) + 1, %(title)s, %(region)s, %(language)s,
+                  %(types)s
+           FROM catalog.aka WHERE title_id = %(id)s""",
+        {
+            "id": title_id(tconst),
+            "title": title,
+            "region": region,
+            "language": language,
+            "types": list(types) if types is not None else None,
+        },
+    )
+
+
 def add_episode(
     conn: psycopg.Connection,
     tconst: str,

@@ -225,3 +225,52 @@ def test_every_page_passes_the_accessibility_check(famous_site):
             if violations:
                 found[path] = violations
     assert found == {}
+
+
+@pytest.fixture
+def famous_site_with_akas(db, db_url):
+    from app.db import as_app_role
+    from app.web import create_app
+    from tests.factories import add_aka, refresh_analytics
+
+    famous_catalogue(db)
+    add_aka(db, "tt0068646", "Le Parrain", "FR", types=["imdbDisplay"])
+    add_aka(db, "tt0071562", "Le Parrain, 2e partie", "FR", types=["imdbDisplay"])
+    refresh_analytics(db)
+    with serving(create_app(as_app_role(db_url)), free_port()) as base:
+        yield base
+
+
+def test_a_french_browser_reads_french_and_can_switch_to_english(famous_site_with_akas):
+    from selenium.webdriver.common.by import By
+
+    def heading(driver) -> str:
+        return driver.find_element(By.CSS_SELECTOR, "h2").text
+
+    with chromium(language="fr") as driver:
+        page = Page(driver, famous_site_with_akas)
+        page.open("/")
+        page.wait.until(lambda d: heading(d) == "Explorer le catalogue")
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+        assert "Recommander" in driver.find_element(By.CSS_SELECTOR, "nav").text
+        page.open("/recommend")
+        shown = page.suggestions_after_typing("#liked", "parrain")
+        assert first_three(shown, "Le Parrain (1972)"), shown
+        page.pick("#liked", "godfathr", "Le Parrain (1972)")
+        five = page.texts("#rec-cards .title-card .card-title", 5)
+        assert "Le Parrain, 2e partie" in five
+        assert "Vous aimerez peut-être" in driver.find_element(By.TAG_NAME, "main").text
+        page.open("/title/tt0068646")
+        page.wait.until(lambda d: d.find_element(By.ID, "title-name").text == "Le Parrain")
+        assert "Réalisé par" in page.find("#title-credits").text
+        page.click("#lang-en")  # the switch: the same page, in English
+        page.wait.until(lambda d: d.find_element(By.ID, "title-name").text == "The Godfather")
+        assert "Directed by" in page.find("#title-credits").text
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+        page.open("/")  # the choice is kept
+        page.wait.until(lambda d: heading(d) == "Explore the catalogue")
+        assert page.console_errors() == []
+    with chromium() as driver:  # an English browser: English from the start
+        page = Page(driver, famous_site_with_akas)
+        page.open("/title/tt0068646")
+        page.wait.until(lambda d: d.find_element(By.ID, "title-name").text == "The Godfather")

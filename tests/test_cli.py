@@ -174,3 +174,88 @@ def test_a_second_run_refreshes_the_catalogue_and_the_models(run, db, tmp_path, 
         " WHERE t.primary_title LIKE 'New Title %'"
     ).fetchone()[0]
     assert new > 0  # the next day's new titles are recommendable
+
+
+# ------------------------------------------------------------------------ the questions
+@pytest.fixture
+def trained(db):
+    from ml.embeddings import EmbeddingParams
+    from ml.embeddings import train as train_recommender
+    from ml.popularity import train as train_popularity
+    from tests.test_recommend import build_catalogue
+
+    build_catalogue(db)
+    train_popularity(db)
+    train_recommender(db, EmbeddingParams())
+
+
+def test_recommend_search_and_predict_answer_the_products_questions(run, trained):
+    typed = run("recommend", "amelie poulain", "-k", "3")
+    assert typed.exit_code == 0, typed.output
+    assert typed.output.startswith("liked: Le Fabuleux Destin d'Amélie Poulain (2001)  tt0000100")
+    assert [line[:2] for line in typed.output.splitlines() if line[:1].isdigit()] == [
+        "1.",
+        "2.",
+        "3.",
+    ]
+    as_json = run("recommend", "tt0000005", "--json")
+    assert '"tconst": "tt0000005"' in as_json.output and as_json.output.count('"score"') == 5
+    found = run("search", "film 15", "-k", "1")
+    assert found.output.startswith("Film 15 (1995)  tt0000015")
+    guess = run("predict", "--genre", "Drama", "--runtime", "120", "--director", "nm0000001")
+    assert guess.exit_code == 0, guess.output
+    assert "expected rating:" in guess.output and "what drives the audience" in guess.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["recommend", "tt9999999"], "Unknown title tt9999999"),
+        (["recommend", "zzzzzzzzzz"], "No film matches 'zzzzzzzzzz'"),
+        (["recommend"], "name a film"),
+        (["predict", "--genre", "Opera"], "unknown genre"),
+        (["predict", "--director", "qqqqqqqqqq"], "No person matches"),
+    ],
+)
+def test_the_questions_refuse_in_one_line(run, trained, args, message):
+    result = run(*args)
+    assert result.exit_code != 0
+    assert message.lower() in result.output.lower() and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", "not a url", "DATABASE_URL is not a PostgreSQL connection URL"),
+        ("DATABASE_URL", "postgresql://u:secret@127.0.0.1:1/x", "cannot connect to the database"),
+        ("NETFLOOX_PORT", "abc", "NETFLOOX_PORT='abc' is not a whole number 1 to 65535"),
+        ("NETFLOOX_WEB_THREADS", "0", "NETFLOOX_WEB_THREADS='0' is not a whole number"),
+        ("NETFLOOX_APP_DATABASE_URL", "postgresql://[bad", "NETFLOOX_APP_DATABASE_URL is not"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(variable, value, message, monkeypatch):
+    """As the user runs it: a process, the setting in its environment, no traceback."""
+    import subprocess
+    import sys
+
+    from database.config import PROJECT_ROOT
+
+    monkeypatch.setenv(variable, value)
+    command = ["serve"] if variable.startswith("NETFLOOX_") else ["db", "status"]
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *command],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "secret" not in done.stderr
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.output.strip() == f"netfloox {version('netfloox')}"
