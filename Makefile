@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install browser run test lint format bench-full bench-import bench-refresh bench-recommend bench-app bench-load screenshots slides
+.PHONY: install browser run test lint format bench-full bench-import bench-refresh bench-recommend bench-app bench-api bench-load screenshots slides
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-recommend: install
 
 bench-app: install
 	$(BIN)/netfloox bench app
+
+## The JSON API over HTTP on the current database, and the client picker with 300,000 clients.
+bench-api: install
+	$(BIN)/netfloox bench api
 
 ## Concurrent clients while a forced re-import and a retrain run (NETFLOOX_IMDB_SOURCE: the files).
 bench-load: install

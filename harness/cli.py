@@ -205,6 +205,21 @@ def bench_recommend(vectors: int) -> None:
     run_bench(database_url(), vectors, echo=click.echo)
 
 
+@bench.command("api")
+@click.option(
+    "--clients", type=int, default=300_000, show_default=True, help="Clients of the picker's log."
+)
+def bench_api(clients: int) -> None:
+    """The JSON API over HTTP on the live database (recommend p99), and the client picker on a
+    scratch log of CLIENTS clients; results to docs/benchmarks.md."""
+    from psycopg.conninfo import make_conninfo
+
+    from harness.bench.api import main as run_bench
+
+    url = database_url()
+    run_bench(url, make_conninfo(url, dbname="postgres"), clients, echo=click.echo)
+
+
 @bench.command("collaborative")
 @click.option("--ratings", type=int, default=20_000_000, show_default=True)
 @click.option("--clients", type=int, default=300_000, show_default=True)
