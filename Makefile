@@ -69,9 +69,10 @@ bench-load: install
 screenshots: install browser
 	$(BIN)/netfloox screenshots
 
-## The presentation (Marp, from npm) and the project board, on the current database:
+## The presentation (Marp, installed by `make browser` from harness/js) and the project board, on the
+## current database:
 ## docs/presentation/netfloox.{md,html,pdf}, docs/board.{csv,md}.
-MARP = npx --yes @marp-team/marp-cli@4.5.1 --allow-local-files
+MARP = $(CURDIR)/harness/js/node_modules/.bin/marp --allow-local-files
 slides: install browser
 	$(BIN)/netfloox slides
 	cd docs/presentation && $(MARP) netfloox.md -o netfloox.html

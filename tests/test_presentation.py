@@ -114,3 +114,50 @@ def test_the_committed_board_matches_the_generated_one():
         rows = list(csv.DictReader(f))
     assert [r["title"] for r in rows] == [c.title for c in board.cards()]
     assert {r["list"] for r in rows} == {"Done", "Next"}
+
+
+MARP = DOCS.parent / "harness" / "js" / "node_modules" / ".bin" / "marp"
+
+
+def marp_slides(source, tmp_path) -> int:
+    """Render a deck's Markdown with Marp (as make slides does); the number of slides."""
+    import subprocess
+
+    html = tmp_path / f"{source.stem}.html"
+    done = subprocess.run(
+        [str(MARP), "--allow-local-files", str(source), "-o", str(html)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    return len(re.findall(r"<section\b", html.read_text(encoding="utf-8")))
+
+
+def slide_count(markdown: str) -> int:
+    """Slides of a Marp deck: its `---` lines, less the front matter's two, plus one."""
+    return len(re.findall(r"^---$", markdown, re.M)) - 1
+
+
+@pytest.mark.skipif(not MARP.exists(), reason="Marp not installed (make browser: npm)")
+def test_the_deck_renders_with_marp_the_committed_one_and_a_fresh_one(built, tmp_path):
+    text, _ = built
+    assert marp_slides(tmp_path / "netfloox.md", tmp_path) == slide_count(text) > 10
+    committed = DOCS / "presentation" / "netfloox.md"
+    assert marp_slides(committed, tmp_path) == slide_count(committed.read_text(encoding="utf-8"))
+
+
+def test_the_deck_draws_its_charts_and_renders(db, tmp_path):
+    """What `make slides` runs, charts included (the other tests skip them), on a catalogue
+    with a client log, as the README's steps build one from the sample and its log."""
+    build_catalogue(db)
+    add_client_log(db)
+    train_popularity(db)
+    train(db, EmbeddingParams())
+    text, _ = deck.build(db, out=tmp_path, draw=True)
+    charts = sorted(p.name for p in (tmp_path / "charts").glob("*.png"))
+    assert {"recommender.png", "popularity.png", "import_phases.png", "explanation.png"} <= set(
+        charts
+    )
+    if MARP.exists():
+        assert marp_slides(tmp_path / "netfloox.md", tmp_path) == slide_count(text)

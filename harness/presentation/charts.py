@@ -61,7 +61,9 @@ def contributions(path: Path, terms: list[tuple[str, float]], baseline: float) -
     ax.set_title(f"average film {baseline:.2f}  →  this film {prediction:.2f}", fontsize=14)
     ax.set_xlabel("contribution to the expected IMDb rating", fontsize=12)
     ax.tick_params(labelsize=12)
-    span = max(abs(t[1]) for t in terms) * 1.4
+    if not terms:  # a model whose inputs barely move this film: say so, do not fail
+        ax.text(0, 0.5, "no input moves the rating by 0.01 or more", ha="center", fontsize=12)
+    span = max((abs(t[1]) for t in terms), default=0.5) * 1.4
     ax.set_xlim(-span, span)
     ax.spines[["top", "right"]].set_visible(False)
     return _save(fig, path)
