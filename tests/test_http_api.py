@@ -4,6 +4,7 @@ answer as documented, bad input refused with a 4xx)."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 import schemathesis
 from flask import Flask
@@ -128,3 +129,25 @@ schema = schemathesis.openapi.from_dict(
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, api):
     case.call_and_validate(app=api)
+
+
+def test_search_clients_reads_ids_by_their_first_digits(db):
+    db.execute(
+        """INSERT INTO clientlog.rating (client_id, title_id, rating)
+           SELECT c, 1, 4 FROM unnest(ARRAY[1, 10, 12, 100, 105, 1000, 2, 20, 2147483647]) c"""
+    )
+
+    def ids(typed: str, k: int = 10) -> list[int]:
+        return [
+            r[0] for r in db.execute("SELECT client_id FROM api.search_clients(%s, %s)", (typed, k))
+        ]
+
+    assert ids("1") == [1, 10, 12, 100, 105, 1000]  # shortest first, then in order
+    assert ids("1", 3) == [1, 10, 12]
+    assert ids("10") == [10, 100, 105, 1000]
+    assert ids(" 2 ") == [2, 20, 2147483647]
+    assert ids("0") == [] and ids("") == [] and ids("3") == []
+    assert ids("2147483647") == [2147483647]
+    for bad in ("x1", "1.5", "99999999999"):
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            ids(bad)
