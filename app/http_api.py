@@ -211,8 +211,12 @@ NULLABLE_NUM = {"type": "number", "nullable": True}
 NULLABLE_TEXT = {"type": "string", "nullable": True}
 
 
+def _object(**props) -> dict:
+    return {"type": "object", "properties": props}
+
+
 def _rows(**props) -> dict:
-    return {"type": "array", "items": {"type": "object", "properties": props}}
+    return {"type": "array", "items": _object(**props)}
 
 
 RECOMMENDATIONS = _rows(
@@ -246,10 +250,15 @@ FILM_BODY = {
         **{role: {**ID_LIST, "default": []} for role in service.ROLES},
     },
 }
-PREDICTION_PART = {
-    "type": "object",
-    "properties": {"low": NULLABLE_NUM, "high": NULLABLE_NUM, "model_version": NULLABLE_INT},
-}
+
+
+def _prediction(value: str) -> dict:
+    """A predict_* row: the value, its 80 % interval, the model version."""
+    return _object(
+        **{value: NULLABLE_NUM}, low=NULLABLE_NUM, high=NULLABLE_NUM, model_version=NULLABLE_INT
+    )
+
+
 DRIVERS = _rows(feature_group={"type": "string"}, contribution=NULLABLE_NUM, detail=NULLABLE_TEXT)
 
 ROUTES = [
@@ -257,7 +266,7 @@ ROUTES = [
         "/health",
         "Is the service up: the database answers; the catalogue's size and active models.",
         _health,
-        response={"type": "object", "properties": {"status": {"type": "string"}}},
+        response=_object(status={"type": "string"}),
         sql="api.status",
     ),
     Route(
@@ -295,10 +304,7 @@ ROUTES = [
                 "Only films with this many IMDb votes.",
             ),
         ],
-        response={
-            "type": "object",
-            "properties": {"liked": {"type": "array"}, "recommendations": RECOMMENDATIONS},
-        },
+        response=_object(liked={"type": "array"}, recommendations=RECOMMENDATIONS),
         sql="api.recommend, api.recommend_for",
     ),
     Route(
@@ -309,16 +315,13 @@ ROUTES = [
             Param("q", {"type": "string", "pattern": r"^[0-9]{1,9}$"}, "Digits.", required=True),
             SEARCH_K,
         ],
-        response={
-            "type": "object",
-            "properties": {
-                "clients": _rows(
-                    client_id={"type": "integer"},
-                    ratings={"type": "integer"},
-                    mean_rating=NULLABLE_NUM,
-                )
-            },
-        },
+        response=_object(
+            clients=_rows(
+                client_id={"type": "integer"},
+                ratings={"type": "integer"},
+                mean_rating=NULLABLE_NUM,
+            )
+        ),
         sql="api.search_clients",
     ),
     Route(
@@ -334,10 +337,7 @@ ROUTES = [
             ),
             K,
         ],
-        response={
-            "type": "object",
-            "properties": {"client_id": {"type": "integer"}, "recommendations": RECOMMENDATIONS},
-        },
+        response=_object(client_id={"type": "integer"}, recommendations=RECOMMENDATIONS),
         sql="api.recommend_for_client",
     ),
     Route(
@@ -345,17 +345,14 @@ ROUTES = [
         "Titles as people type them, best match first.",
         lambda q, k: {"titles": service.search_titles(db(), q, k)},
         [Q, SEARCH_K],
-        response={
-            "type": "object",
-            "properties": {
-                "titles": _rows(
-                    tconst={"type": "string"},
-                    primary_title={"type": "string"},
-                    start_year=NULLABLE_INT,
-                    num_votes=NULLABLE_INT,
-                )
-            },
-        },
+        response=_object(
+            titles=_rows(
+                tconst={"type": "string"},
+                primary_title={"type": "string"},
+                start_year=NULLABLE_INT,
+                num_votes=NULLABLE_INT,
+            )
+        ),
         sql="api.search_titles",
     ),
     Route(
@@ -371,17 +368,14 @@ ROUTES = [
                 "People credited in this role first.",
             ),
         ],
-        response={
-            "type": "object",
-            "properties": {
-                "people": _rows(
-                    nconst={"type": "string"},
-                    primary_name={"type": "string"},
-                    professions=NULLABLE_TEXT,
-                    credits={"type": "integer"},
-                )
-            },
-        },
+        response=_object(
+            people=_rows(
+                nconst={"type": "string"},
+                primary_name={"type": "string"},
+                professions=NULLABLE_TEXT,
+                credits={"type": "integer"},
+            )
+        ),
         sql="api.search_people",
     ),
     Route(
@@ -389,19 +383,16 @@ ROUTES = [
         "A film's facts, credits and alternative titles.",
         lambda tconst: service.title(db(), tconst),
         [Param("tconst", {"type": "string", "pattern": TCONST}, "IMDb id.", where="path")],
-        response={
-            "type": "object",
-            "properties": {
-                "tconst": {"type": "string"},
-                "primary_title": {"type": "string"},
-                "start_year": NULLABLE_INT,
-                "genres": {"type": "array", "items": {"type": "string"}},
-                "average_rating": NULLABLE_NUM,
-                "num_votes": NULLABLE_INT,
-                "credits": {"type": "array"},
-                "akas": {"type": "array"},
-            },
-        },
+        response=_object(
+            tconst={"type": "string"},
+            primary_title={"type": "string"},
+            start_year=NULLABLE_INT,
+            genres={"type": "array", "items": {"type": "string"}},
+            average_rating=NULLABLE_NUM,
+            num_votes=NULLABLE_INT,
+            credits={"type": "array"},
+            akas={"type": "array"},
+        ),
         sql="api.title_details, api.title_credits, api.title_akas",
     ),
     Route(
@@ -409,16 +400,13 @@ ROUTES = [
         "A person's facts, filmography and track record in the popularity model.",
         lambda nconst: service.person(db(), nconst),
         [Param("nconst", {"type": "string", "pattern": NCONST}, "IMDb id.", where="path")],
-        response={
-            "type": "object",
-            "properties": {
-                "nconst": {"type": "string"},
-                "primary_name": {"type": "string"},
-                "birth_year": NULLABLE_INT,
-                "filmography": {"type": "array"},
-                "track_record": {"type": "array"},
-            },
-        },
+        response=_object(
+            nconst={"type": "string"},
+            primary_name={"type": "string"},
+            birth_year=NULLABLE_INT,
+            filmography={"type": "array"},
+            track_record={"type": "array"},
+        ),
         sql="api.person_details, api.filmography, api.person_track_record",
     ),
     Route(
@@ -427,24 +415,12 @@ ROUTES = [
         _predict,
         method="POST",
         body=FILM_BODY,
-        response={
-            "type": "object",
-            "properties": {
-                "rating": {
-                    **PREDICTION_PART,
-                    "properties": {
-                        **PREDICTION_PART["properties"],
-                        "predicted_rating": NULLABLE_NUM,
-                    },
-                },
-                "audience": {
-                    **PREDICTION_PART,
-                    "properties": {**PREDICTION_PART["properties"], "expected_votes": NULLABLE_NUM},
-                },
-                "rating_drivers": DRIVERS,
-                "audience_drivers": DRIVERS,
-            },
-        },
+        response=_object(
+            rating=_prediction("predicted_rating"),
+            audience=_prediction("expected_votes"),
+            rating_drivers=DRIVERS,
+            audience_drivers=DRIVERS,
+        ),
         sql="api.predict_rating, api.predict_audience, api.explain_rating, api.explain_audience",
     ),
 ]

@@ -13,20 +13,13 @@ from schemathesis.config import SchemathesisConfig
 
 from app import http_api
 from app.db import Database, as_app_role, set_database
-from ml.embeddings import EmbeddingParams
-from ml.embeddings import train as train_recommender
-from ml.popularity import train as train_popularity
-from tests.test_presentation import add_client_log
-from tests.test_recommend import build_catalogue
+from tests.test_presentation import trained_catalogue_with_log
 
 
 @pytest.fixture
 def api(db, db_url):
     """A Flask server with only the JSON API, on the test catalogue with both models and a log."""
-    build_catalogue(db)
-    add_client_log(db)
-    train_popularity(db)
-    train_recommender(db, EmbeddingParams())
+    trained_catalogue_with_log(db)
     database = Database(as_app_role(db_url), max_size=2)
     database.open()
     set_database(database)

@@ -22,12 +22,17 @@ def add_client_log(db) -> None:
     )
 
 
-@pytest.fixture
-def built(db, tmp_path):
+def trained_catalogue_with_log(db) -> None:
+    """The test catalogue, a small client log, both models trained."""
     build_catalogue(db)
     add_client_log(db)
     train_popularity(db)
     train(db, EmbeddingParams())
+
+
+@pytest.fixture
+def built(db, tmp_path):
+    trained_catalogue_with_log(db)
     return deck.build(db, out=tmp_path, draw=False)
 
 
@@ -150,10 +155,7 @@ def test_the_deck_renders_with_marp_the_committed_one_and_a_fresh_one(built, tmp
 def test_the_deck_draws_its_charts_and_renders(db, tmp_path):
     """What `make slides` runs, charts included (the other tests skip them), on a catalogue
     with a client log, as the README's steps build one from the sample and its log."""
-    build_catalogue(db)
-    add_client_log(db)
-    train_popularity(db)
-    train(db, EmbeddingParams())
+    trained_catalogue_with_log(db)
     text, _ = deck.build(db, out=tmp_path, draw=True)
     charts = sorted(p.name for p in (tmp_path / "charts").glob("*.png"))
     assert {"recommender.png", "popularity.png", "import_phases.png", "explanation.png"} <= set(

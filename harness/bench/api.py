@@ -15,7 +15,6 @@ Results go to docs/benchmarks.md.
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -43,20 +42,12 @@ def percentiles(times: list[float]) -> tuple[float, float, float, float]:
 @contextmanager
 def serving_api(url: str):
     """The product's server (web app + JSON API, waitress) on a free loopback port."""
-    from waitress.server import create_server as waitress_server
-
     from app.db import as_app_role
     from app.server import create_server
-    from harness.browser import free_port
+    from harness.browser import free_port, serving
 
-    app = create_server(as_app_role(url))
-    server = waitress_server(app.server, host="127.0.0.1", port=free_port(), threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
+    with serving(create_server(as_app_role(url)), free_port(), production=True) as base:
+        yield base
 
 
 def timed_gets(session: requests.Session, base: str, paths: Iterable[str]) -> list[float]:
