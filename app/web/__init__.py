@@ -31,7 +31,7 @@ def _security_headers(response):
     return response
 
 
-class Page(Dash):
+class LocalisedDash(Dash):
     """Dash, with the page's language in its <html lang> (app/web/i18n.py)."""
 
     def interpolate_index(self, **kwargs) -> str:
@@ -92,7 +92,7 @@ def create_app(url: str | None = None) -> Dash:
     if _app is not None:
         return _app
     # The Bootstrap theme is served from app/web/assets (no CDN: the app works offline).
-    app = Page(
+    app = LocalisedDash(
         __name__,
         use_pages=True,
         pages_folder=str(PAGES),
