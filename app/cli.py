@@ -465,7 +465,8 @@ def serve(debug: bool) -> None:
     $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool)."""
     from app.server import create_server
 
-    host, port = config.web_host(), config.web_port()
+    host, port, threads = config.web_host(), config.web_port(), config.web_threads()
+    config.app_database_url()  # every setting checked before anything starts
     _url()  # starts the embedded server if needed
     app = create_server()
     click.echo(f"Netfloox is serving on http://{host}:{port}/ (Ctrl-C to stop)")
@@ -474,7 +475,7 @@ def serve(debug: bool) -> None:
         return
     from waitress import serve as serve_wsgi
 
-    serve_wsgi(app.server, host=host, port=port, threads=config.web_threads())
+    serve_wsgi(app.server, host=host, port=port, threads=threads)
 
 
 # --------------------------------------------------------------------- the product's questions

@@ -16,6 +16,7 @@ embedded server's setting) tables created and filled in the same transaction ski
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import time
@@ -597,45 +598,51 @@ class Importer:
         with psycopg.connect(self.url, autocommit=True) as admin:
             if not admin.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK,)).fetchone()[0]:
                 raise ImportFailed("another import is running on this database")
-            if not self.options.force and self._unchanged(admin, digests):
-                self.report.status = "unchanged"
-                return self.report
-            self.report.run_id = admin.execute(
-                "INSERT INTO ops.import_run (source, options) VALUES (%s, %s) RETURNING run_id",
-                (self.source, json.dumps(self._options_json())),
-            ).fetchone()[0]
-            self.report.files = {f.name: FileReport() for f in FILES}
-            copy = kept_files.start_copy(admin, paths)
+            # Released here, not by closing the connection: the server ends the session after
+            # the client has gone, and an import started at once could still find the lock held.
             try:
-                refresh = not self.options.full and self._can_refresh(admin)
-                self.report.mode = "refresh" if refresh else "rebuild"
-                with psycopg.connect(self.url) as conn:
-                    if not (refresh and self.refresh_changes(admin, conn, paths, digests)):
-                        self.stage_all(paths)
-                        if refresh:
-                            self.report.scope = "every line"
-                            self.echo("building the typed catalogue, applying what changed")
-                            self.build_and_apply(conn, digests)
-                        else:
-                            self.echo("building the typed catalogue and swapping it in")
-                            self.build_and_swap(conn, digests)
-                self._keep_files(admin, copy, digests)
-            except BaseException as exc:
-                kept_files.discard(copy)
-                self.report.status = "failed"
-                admin.execute(
-                    """UPDATE ops.import_run SET status = 'failed', finished_at = now(),
-                       error = %s, report = %s WHERE run_id = %s""",
-                    (str(exc), self.report.as_json(), self.report.run_id),
-                )
-                if isinstance(exc, ImportFileError | ValueError):
-                    raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
-                raise
+                if not self.options.force and self._unchanged(admin, digests):
+                    self.report.status = "unchanged"
+                    return self.report
+                self.report.run_id = admin.execute(
+                    "INSERT INTO ops.import_run (source, options) VALUES (%s, %s) RETURNING run_id",
+                    (self.source, json.dumps(self._options_json())),
+                ).fetchone()[0]
+                self.report.files = {f.name: FileReport() for f in FILES}
+                copy = kept_files.start_copy(admin, paths)
+                try:
+                    refresh = not self.options.full and self._can_refresh(admin)
+                    self.report.mode = "refresh" if refresh else "rebuild"
+                    with psycopg.connect(self.url) as conn:
+                        if not (refresh and self.refresh_changes(admin, conn, paths, digests)):
+                            self.stage_all(paths)
+                            if refresh:
+                                self.report.scope = "every line"
+                                self.echo("building the typed catalogue, applying what changed")
+                                self.build_and_apply(conn, digests)
+                            else:
+                                self.echo("building the typed catalogue and swapping it in")
+                                self.build_and_swap(conn, digests)
+                    self._keep_files(admin, copy, digests)
+                except BaseException as exc:
+                    kept_files.discard(copy)
+                    self.report.status = "failed"
+                    admin.execute(
+                        """UPDATE ops.import_run SET status = 'failed', finished_at = now(),
+                           error = %s, report = %s WHERE run_id = %s""",
+                        (str(exc), self.report.as_json(), self.report.run_id),
+                    )
+                    if isinstance(exc, ImportFileError | ValueError):
+                        raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
+                    raise
+                finally:
+                    _empty_staging(admin)
+                    # a run stopped between the build and the swap leaves its unswapped catalogue
+                    admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
+                    admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
             finally:
-                _empty_staging(admin)
-                # a run stopped between the build and the swap leaves its unswapped catalogue
-                admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
-                admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
+                with contextlib.suppress(psycopg.Error):
+                    admin.execute("SELECT pg_advisory_unlock(%s)", (IMPORT_LOCK,))
         return self.report
 
 
