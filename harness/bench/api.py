@@ -143,7 +143,7 @@ def scratch_log(server_url: str, clients: int, echo: Callable[[str], None]) -> s
         conn.execute("SELECT setseed(0.42)")
         conn.execute(
             """INSERT INTO clientlog.rating (client_id, title_id, rating, rated_at)
-               SELECT c, 1000000 + (c * 7919 + i * 104729) %% 5000000,
+               SELECT c, 1000000 + (c::bigint * 7919 + i * 104729) %% 5000000,
                       0.5 + floor(random() * 10) / 2, now() - i * interval '1 hour'
                FROM generate_series(1, %s) c
                CROSS JOIN LATERAL generate_series(
