@@ -144,3 +144,15 @@ def test_search_clients_reads_ids_by_their_first_digits(db):
     for bad in ("x1", "1.5", "99999999999"):
         with pytest.raises(psycopg.errors.InvalidParameterValue):
             ids(bad)
+
+
+def test_the_served_app_carries_both_the_pages_and_the_api(db_url):
+    """What `netfloox serve` serves: the Dash pages and the JSON API on one server."""
+    from app.server import create_server
+
+    client = create_server(as_app_role(db_url)).server.test_client()
+    assert client.get("/").status_code == 200
+    health = client.get("/api/health")
+    assert health.status_code == 200 and health.json["status"] == "ok"
+    assert health.json["rating_log"] is False  # an empty, migrated database
+    assert client.get("/api/openapi.json").json["openapi"].startswith("3.")
