@@ -84,13 +84,22 @@ class Database:
                 "trained (run `netfloox train`).",
                 503,
             ) from exc
+        except psycopg.DataError as exc:
+            if exc.sqlstate is None:  # refused by the client library: a NUL in a text
+                raise UserError(f"Cannot send this value: {exc}", 400) from exc
+            raise self._refused(exc) from exc
         except psycopg.Error as exc:
             if _connection_problem(exc):
                 raise self._unreachable(exc) from exc
-            message = exc.diag.message_primary or str(exc)
-            log.info("query refused: %s", message)
-            status = STATUS_BY_SQLSTATE.get(exc.sqlstate or "", 400)
-            raise UserError(message[:1].upper() + message[1:], status) from exc
+            raise self._refused(exc) from exc
+
+    @staticmethod
+    def _refused(exc: psycopg.Error) -> UserError:
+        """The server's own message (our SQL functions write them for people), its status."""
+        message = exc.diag.message_primary or str(exc)
+        log.info("query refused: %s", message)
+        status = STATUS_BY_SQLSTATE.get(exc.sqlstate or "", 400)
+        return UserError(message[:1].upper() + message[1:], status)
 
     @staticmethod
     def _unreachable(exc: Exception) -> UserError:

@@ -119,7 +119,7 @@ schema = schemathesis.openapi.from_dict(
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, api):
     case.call_and_validate(app=api)
 
@@ -156,3 +156,14 @@ def test_the_served_app_carries_both_the_pages_and_the_api(db_url):
     assert health.status_code == 200 and health.json["status"] == "ok"
     assert health.json["rating_log"] is False  # an empty, migrated database
     assert client.get("/api/openapi.json").json["openapi"].startswith("3.")
+
+
+def test_a_nul_character_is_a_400_not_an_outage(client):
+    """PostgreSQL's text holds no NUL: refused by name, never taken for a lost database."""
+    answer = client.get("/api/search/titles?q=ma%00trix")
+    assert answer.status_code == 400 and answer.json["error"].startswith("q:")
+    from app.db import db
+
+    with pytest.raises(Exception) as refused:
+        db().fetch("SELECT * FROM api.search_titles(%s, 1)", ("ma\x00trix",))
+    assert getattr(refused.value, "status", None) == 400
