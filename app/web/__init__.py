@@ -1,6 +1,7 @@
 """The Dash web app: Explore, Recommend, Predict, What drives popularity, and a page for every
 film (/title/<tconst>) and person (/name/<nconst>); one module per page in app/web/pages, each
-owning its layout and callbacks. The navbar's search opens a film's or a person's page."""
+owning its layout and callbacks. The navbar's search opens a film's or a person's page. The JSON
+API (app/http_api.py) is registered on the same Flask server when the app is built."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
+from app import http_api
 from app.db import Database, app_database_url, set_database
 from app.web import i18n, navsearch
 
@@ -101,6 +103,7 @@ def create_app(url: str | None = None) -> Dash:
     )
     app.layout = frame
     i18n.add_switch_route(app.server)
+    http_api.register(app.server)  # the JSON API on the same server, before its first request
     app.server.after_request(_security_headers)
     _app = app
     return app
