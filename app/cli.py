@@ -462,13 +462,20 @@ def train_popularity() -> None:
 def serve(debug: bool) -> None:
     """The web app and its JSON API (/api, described at /api/openapi.json) on
     $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050), served by waitress with
-    $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool)."""
+    $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool). What a
+    recommendation reads is read into memory in the background as it starts."""
     from app.server import create_server
 
     host, port, threads = config.web_host(), config.web_port(), config.web_threads()
     config.app_database_url()  # every setting checked before anything starts
-    _url()  # starts the embedded server if needed
+    import threading
+
+    from database.prewarm import prewarm
+
+    url = _url()  # starts the embedded server if needed
     app = create_server()
+    # what a recommendation reads, into memory in the background (database/prewarm.py)
+    threading.Thread(target=prewarm, args=(url,), daemon=True, name="prewarm").start()
     click.echo(f"Netfloox is serving on http://{host}:{port}/ (Ctrl-C to stop)")
     if debug:
         app.run(host=host, port=port, debug=True)  # Dash's development server, reloads
