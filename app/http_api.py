@@ -10,6 +10,7 @@ error is ``{"error": message}``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import re
@@ -147,8 +148,8 @@ def _read_body(schema: dict) -> dict:
     unknown = sorted(set(body) - set(schema["properties"]))
     if unknown:
         raise BadRequest(f"unknown field(s): {', '.join(map(str, unknown))}")
-    return {
-        name: _check(name, body[name], prop) if name in body else prop.get("default")
+    return {  # a copy of each default: the schema's own lists are never handed out
+        name: _check(name, body[name], prop) if name in body else copy.deepcopy(prop.get("default"))
         for name, prop in schema["properties"].items()
     }
 
