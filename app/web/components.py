@@ -214,7 +214,9 @@ def query_int(name: str, value: str | None, default: int | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise UserError(f"The address's {name}={value!r} is not a whole number.") from None
+        raise UserError(
+            t("The address's {name}={value!r} is not a whole number.", name=name, value=value)
+        ) from None
 
 
 def query_years(value: str | None, default: list[int]) -> list[int]:
@@ -224,7 +226,7 @@ def query_years(value: str | None, default: list[int]) -> list[int]:
     first, _, last = value.partition("-")
     years = [query_int("years", first, None), query_int("years", last or first, None)]
     if years[0] > years[1]:
-        raise UserError(f"The address's years={value!r} end before they start.")
+        raise UserError(t("The address's years={value!r} end before they start.", value=value))
     return years
 
 

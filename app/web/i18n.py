@@ -28,8 +28,6 @@ FR = {
     "Film or person…": "Film ou personne…",
     "Open {id}": "Ouvrir {id}",
     "Language": "Langue",
-    "Français": "Français",
-    "English": "English",
     "Something went wrong on our side; the error has been logged.": (
         "Une erreur s'est produite de notre côté ; elle a été consignée."
     ),
@@ -40,7 +38,12 @@ FR = {
     "not rated": "non noté",
     "Title types": "Types de titre",
     "Years": "Années",
-    "Skip to content": "Aller au contenu",
+    "The address's {name}={value!r} is not a whole number.": (
+        "Le paramètre {name}={value!r} de l'adresse n'est pas un nombre entier."
+    ),
+    "The address's years={value!r} end before they start.": (
+        "Les années years={value!r} de l'adresse finissent avant de commencer."
+    ),
     # Explore
     "Explore the catalogue": "Explorer le catalogue",
     "Titles": "Titres",
