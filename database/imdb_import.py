@@ -595,55 +595,61 @@ class Importer:
             raise ImportFailed(f"{self.source}: title.basics.tsv.gz is missing; nothing to import")
         with self.timer("checksum"):
             digests = {n: sha256(p) for n, p in paths.items() if p is not None}
-        with psycopg.connect(self.url, autocommit=True) as admin:
-            if not admin.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK,)).fetchone()[0]:
-                raise ImportFailed("another import is running on this database")
-            # Released here, not by closing the connection: the server ends the session after
-            # the client has gone, and an import started at once could still find the lock held.
+        with psycopg.connect(self.url, autocommit=True) as admin, _exclusive(admin):
+            if not self.options.force and self._unchanged(admin, digests):
+                self.report.status = "unchanged"
+                return self.report
+            self.report.run_id = admin.execute(
+                "INSERT INTO ops.import_run (source, options) VALUES (%s, %s) RETURNING run_id",
+                (self.source, json.dumps(self._options_json())),
+            ).fetchone()[0]
+            self.report.files = {f.name: FileReport() for f in FILES}
+            copy = kept_files.start_copy(admin, paths)
             try:
-                if not self.options.force and self._unchanged(admin, digests):
-                    self.report.status = "unchanged"
-                    return self.report
-                self.report.run_id = admin.execute(
-                    "INSERT INTO ops.import_run (source, options) VALUES (%s, %s) RETURNING run_id",
-                    (self.source, json.dumps(self._options_json())),
-                ).fetchone()[0]
-                self.report.files = {f.name: FileReport() for f in FILES}
-                copy = kept_files.start_copy(admin, paths)
-                try:
-                    refresh = not self.options.full and self._can_refresh(admin)
-                    self.report.mode = "refresh" if refresh else "rebuild"
-                    with psycopg.connect(self.url) as conn:
-                        if not (refresh and self.refresh_changes(admin, conn, paths, digests)):
-                            self.stage_all(paths)
-                            if refresh:
-                                self.report.scope = "every line"
-                                self.echo("building the typed catalogue, applying what changed")
-                                self.build_and_apply(conn, digests)
-                            else:
-                                self.echo("building the typed catalogue and swapping it in")
-                                self.build_and_swap(conn, digests)
-                    self._keep_files(admin, copy, digests)
-                except BaseException as exc:
-                    kept_files.discard(copy)
-                    self.report.status = "failed"
-                    admin.execute(
-                        """UPDATE ops.import_run SET status = 'failed', finished_at = now(),
-                           error = %s, report = %s WHERE run_id = %s""",
-                        (str(exc), self.report.as_json(), self.report.run_id),
-                    )
-                    if isinstance(exc, ImportFileError | ValueError):
-                        raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
-                    raise
-                finally:
-                    _empty_staging(admin)
-                    # a run stopped between the build and the swap leaves its unswapped catalogue
-                    admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
-                    admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
+                refresh = not self.options.full and self._can_refresh(admin)
+                self.report.mode = "refresh" if refresh else "rebuild"
+                with psycopg.connect(self.url) as conn:
+                    if not (refresh and self.refresh_changes(admin, conn, paths, digests)):
+                        self.stage_all(paths)
+                        if refresh:
+                            self.report.scope = "every line"
+                            self.echo("building the typed catalogue, applying what changed")
+                            self.build_and_apply(conn, digests)
+                        else:
+                            self.echo("building the typed catalogue and swapping it in")
+                            self.build_and_swap(conn, digests)
+                self._keep_files(admin, copy, digests)
+            except BaseException as exc:
+                kept_files.discard(copy)
+                self.report.status = "failed"
+                admin.execute(
+                    """UPDATE ops.import_run SET status = 'failed', finished_at = now(),
+                       error = %s, report = %s WHERE run_id = %s""",
+                    (str(exc), self.report.as_json(), self.report.run_id),
+                )
+                if isinstance(exc, ImportFileError | ValueError):
+                    raise ImportFailed(f"{exc}. The previous catalogue is untouched.") from exc
+                raise
             finally:
-                with contextlib.suppress(psycopg.Error):
-                    admin.execute("SELECT pg_advisory_unlock(%s)", (IMPORT_LOCK,))
+                _empty_staging(admin)
+                # a run stopped between the build and the swap leaves its unswapped catalogue
+                admin.execute("DROP SCHEMA IF EXISTS catalog_next CASCADE")
+                admin.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
         return self.report
+
+
+@contextlib.contextmanager
+def _exclusive(admin: psycopg.Connection):
+    """One import at a time on a database: its advisory lock, released here rather than by
+    closing the connection (the server ends the session a moment after the client has gone, and
+    an import started at once could still find the lock held)."""
+    if not admin.execute("SELECT pg_try_advisory_lock(%s)", (IMPORT_LOCK,)).fetchone()[0]:
+        raise ImportFailed("another import is running on this database")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            admin.execute("SELECT pg_advisory_unlock(%s)", (IMPORT_LOCK,))
 
 
 def _largest_title(diffs: dict[str, FileDiff]) -> int:
