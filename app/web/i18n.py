@@ -189,7 +189,6 @@ FR = {
         "notés de ce type."
     ),
     # a film's page
-    "No title {id} in the catalogue.": "Aucun titre {id} dans le catalogue.",
     "Original title: {title}": "Titre original : {title}",
     "An episode of ": "Un épisode de ",
     "its series": "sa série",

@@ -10,6 +10,7 @@ from dash import MATCH, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
+from app import service
 from app.db import UserError, db
 from app.service import PREDICT_ARGS, ROLES, Film
 from app.web.components import (
@@ -299,18 +300,17 @@ def _what_if_figure(rows: list[dict]) -> go.Figure:
 
 
 def prediction(title_type, year, runtime, genres, people: dict[str, list[str]]) -> tuple:
-    params = Film(
+    film = Film(
         title_type or "movie",
         year,
         runtime,
         list(genres or []),
         **{r: list(people.get(r) or []) for r in ROLES},
-    ).params()
-    rating = db().fetch(f"SELECT * FROM api.predict_rating({PREDICT_ARGS})", params)[0]
-    audience = db().fetch(f"SELECT * FROM api.predict_audience({PREDICT_ARGS})", params)[0]
-    rating_terms = db().fetch(f"SELECT * FROM api.explain_rating({PREDICT_ARGS})", params)
-    audience_terms = db().fetch(f"SELECT * FROM api.explain_audience({PREDICT_ARGS})", params)
-    what_if = db().fetch(f"SELECT * FROM api.what_if({PREDICT_ARGS})", params)
+    )
+    answer = service.predict(db(), film)
+    rating, audience = answer["rating"], answer["audience"]
+    rating_terms, audience_terms = answer["rating_drivers"], answer["audience_drivers"]
+    what_if = db().fetch(f"SELECT * FROM api.what_if({PREDICT_ARGS})", film.params())
     boxes = html.Div(
         [
             _card(

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 
+from app import service
 from app.db import UserError, db
 from app.web.components import (
     alert,
@@ -133,7 +134,7 @@ def update_client_suggestions(search, selected):
 def client_recommendations(client_id: int | None):
     if client_id is None:
         return None
-    rows = db().fetch("SELECT * FROM api.recommend_for_client(%s, 5)", (client_id,))
+    rows = service.recommend_for_client(db(), client_id, 5)
     if not rows:
         return alert(t("None of the films this client liked is in the recommender."), "info")
     return dbc.Row(
@@ -179,20 +180,6 @@ def update_suggestions(search, selected):
 def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
     if not liked:
         return alert(t("Type the title of a film you liked to get recommendations."), "info"), None
-    params = {
-        "liked": list(liked),
-        "types": list(types) if types else None,
-        "y0": years[0] if years else None,
-        "y1": years[1] if years else None,
-        "min_votes": int(min_votes) if min_votes else None,
-    }
-    if len(liked) == 1:
-        query = """SELECT * FROM api.recommend(%(seed)s, 5, title_types => %(types)s,
-                   year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
-        params["seed"] = liked[0]
-    else:
-        query = """SELECT * FROM api.recommend_for(%(liked)s, 5, title_types => %(types)s,
-                   year_from => %(y0)s, year_to => %(y1)s, min_votes => %(min_votes)s)"""
     seeds = db().fetch(
         """SELECT s.tconst, s.primary_title, s.start_year, s.num_votes,
                                  s.average_rating, f.genres
@@ -203,7 +190,16 @@ def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
     )
     if not seeds:
         raise UserError(t("Unknown film: pick one from the suggestions."))
-    rows = localised(db().fetch(query, params), db().fetch)
+    found = service.recommend(
+        db(),
+        list(liked),
+        5,
+        title_types=list(types) if types else None,
+        year_from=years[0] if years else None,
+        year_to=years[1] if years else None,
+        min_votes=int(min_votes) if min_votes else None,
+    )
+    rows = localised(found, db().fetch)
     seed_cards = dbc.Row(
         [dbc.Col(title_card(s), md=3) for s in localised(seeds, db().fetch)], className="g-2"
     )

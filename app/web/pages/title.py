@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from app import service
 from app.db import UserError, db
 from app.web.components import alert, person_link, title_card, title_link, votes
 from app.web.i18n import genre_name, localised, reason, role_name, t
@@ -36,16 +37,13 @@ def layout(tconst: str | None = None, **_) -> html.Div:
 
 
 def title_page(tconst: str) -> list:
-    rows = db().fetch("SELECT * FROM api.title_details(%s)", (tconst,))
-    if not rows:
-        raise UserError(t("No title {id} in the catalogue.", id=tconst))
-    film = rows[0]
+    film = service.title(db(), tconst)  # an unknown id: its UserError, shown by layout()
     shown = localised([film], db().fetch)[0]["primary_title"]
     return [
         html.H2(shown, id="title-name"),
         facts(film),
-        credits(db().fetch("SELECT * FROM api.title_credits(%s)", (tconst,))),
-        akas(db().fetch("SELECT * FROM api.title_akas(%s)", (tconst,))),
+        credits(film["credits"]),
+        akas(film["akas"]),
         estimate(film, tconst),
         recommendations(tconst),
         also_liked(tconst),
@@ -147,7 +145,7 @@ def estimate(film: dict, tconst: str) -> html.Div:
 
 def recommendations(tconst: str) -> html.Div:
     try:
-        rows = db().fetch("SELECT * FROM api.recommend(%s, 5)", (tconst,))
+        rows = service.recommend(db(), [tconst], 5)
     except UserError as exc:
         return alert(str(exc), "info")
     if not rows:
