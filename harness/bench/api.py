@@ -25,18 +25,17 @@ import requests
 from psycopg.conninfo import make_conninfo
 
 from harness import reports
+from harness.bench.full import RANDOM_SEEDS, quantile
 
-RANDOM_SEEDS = 1_000
 TARGET_RECOMMEND_P99_MS = 20.0
 TARGET_PICKER_P95_MS = 300.0
 SCRATCH_DB = "netfloox_bench_clients"
 
 
 def percentiles(times: list[float]) -> tuple[float, float, float, float]:
-    """(p50, p95, p99, max) in ms."""
+    """(p50, p95, p99, max) in ms, the quantiles as the full-size bench takes them."""
     ordered = sorted(times)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]  # noqa: E731
-    return statistics.median(ordered), pick(0.95), pick(0.99), ordered[-1]
+    return statistics.median(ordered), quantile(ordered, 0.95), quantile(ordered, 0.99), ordered[-1]
 
 
 @contextmanager

@@ -130,9 +130,14 @@ def sizes(url: str) -> dict[str, int]:
     return {**dict(rows), **{f"  {name}": b for name, b in largest}, "(database)": total}
 
 
+def quantile(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted times: the value with a share q of them at or below it."""
+    return ordered[max(0, int(round(q * len(ordered))) - 1)]
+
+
 def percentiles(times: list[float]) -> tuple[float, float]:
     times = sorted(times)
-    return statistics.median(times), times[max(0, int(round(0.99 * len(times))) - 1)]
+    return statistics.median(times), quantile(times, 0.99)
 
 
 RANDOM_SEEDS = 1000
