@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, redirect, request
 
+from app.db import db
+
 LANGUAGES = ("en", "fr")
 COOKIE = "lang"
 # The akas' region whose titles a language shows (IMDb's title.akas: region FR, "Le Parrain").
@@ -366,7 +368,7 @@ def region() -> str | None:
     return REGION.get(language())
 
 
-def localised(rows: list[dict], fetch, key: str = "tconst", field: str = "primary_title"):
+def localised(rows: list[dict], key: str = "tconst", field: str = "primary_title") -> list[dict]:
     """``rows`` with each film's title in the visitor's language where the akas have one (one
     query for all of them: api.local_titles); the rows as they are in English."""
     wanted = region()
@@ -375,7 +377,7 @@ def localised(rows: list[dict], fetch, key: str = "tconst", field: str = "primar
         return rows
     local = {
         r["tconst"]: r["title"]
-        for r in fetch("SELECT * FROM api.local_titles(%s, %s)", (ids, wanted))
+        for r in db().fetch("SELECT * FROM api.local_titles(%s, %s)", (ids, wanted))
     }
     return [{**r, field: local.get(r.get(key), r[field])} for r in rows]
 

@@ -42,7 +42,7 @@ def suggestions(search: str | None) -> list[dict]:
     if IMDB_ID.match(text):
         kind = "title" if text.startswith("tt") else "name"
         return [{"label": t("Open {id}", id=text), "value": f"/{kind}/{text}", "search": search}]
-    films = localised(db().fetch("SELECT * FROM api.search_titles(%s, 5)", (text,)), db().fetch)
+    films = localised(db().fetch("SELECT * FROM api.search_titles(%s, 5)", (text,)))
     people = db().fetch("SELECT * FROM api.search_people(%s, 4)", (text,))
     return [
         *(

@@ -30,7 +30,7 @@ def person_page(nconst: str) -> list:
         raise UserError(t("No person {id} in the catalogue.", id=nconst))
     p = rows[0]
     life = " – ".join(str(y) for y in (p["birth_year"], p["death_year"]) if y)
-    films = localised(db().fetch("SELECT * FROM api.filmography(%s)", (nconst,)), db().fetch)
+    films = localised(db().fetch("SELECT * FROM api.filmography(%s)", (nconst,)))
     professions = ", ".join(role_name(x.strip()) for x in (p["professions"] or "").split(",") if x)
     return [
         html.H2(p["primary_name"], id="person-name"),
@@ -118,7 +118,7 @@ def similar(nconst: str) -> html.Div | None:
         return None
     if not rows:
         return None
-    names = list(dict.fromkeys(s["primary_title"] for s in localised(seeds, db().fetch)))
+    names = list(dict.fromkeys(s["primary_title"] for s in localised(seeds)))
     return html.Div(
         [
             html.H4(t("Films like their work"), className="mt-3"),
@@ -127,10 +127,7 @@ def similar(nconst: str) -> html.Div | None:
                 className="small text-muted",
             ),
             dbc.Row(
-                [
-                    dbc.Col(title_card(r, reason(r["reason"])), md=True)
-                    for r in localised(rows, db().fetch)
-                ],
+                [dbc.Col(title_card(r, reason(r["reason"])), md=True) for r in localised(rows)],
                 className="g-2",
                 id="person-similar",
             ),

@@ -138,7 +138,7 @@ def client_recommendations(client_id: int | None):
     if not rows:
         return alert(t("None of the films this client liked is in the recommender."), "info")
     return dbc.Row(
-        [dbc.Col(title_card(r, reason(r["reason"])), md=True) for r in localised(rows, db().fetch)],
+        [dbc.Col(title_card(r, reason(r["reason"])), md=True) for r in localised(rows)],
         className="g-2",
         id="client-cards",
     )
@@ -159,7 +159,7 @@ def suggestions(search: str | None, selected: list[str] | None) -> list[dict]:
         "WHERE tconst = ANY(%s)",
         "SELECT * FROM api.search_titles(%s, 10)",
         _option,
-        prepare=lambda rows: localised(rows, db().fetch),
+        prepare=localised,
     )
 
 
@@ -199,10 +199,8 @@ def recommendations(liked: list[str] | None, types, years, min_votes) -> tuple:
         year_to=years[1] if years else None,
         min_votes=int(min_votes) if min_votes else None,
     )
-    rows = localised(found, db().fetch)
-    seed_cards = dbc.Row(
-        [dbc.Col(title_card(s), md=3) for s in localised(seeds, db().fetch)], className="g-2"
-    )
+    rows = localised(found)
+    seed_cards = dbc.Row([dbc.Col(title_card(s), md=3) for s in localised(seeds)], className="g-2")
     if not rows:
         return seed_cards, alert(
             t(

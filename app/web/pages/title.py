@@ -38,7 +38,7 @@ def layout(tconst: str | None = None, **_) -> html.Div:
 
 def title_page(tconst: str) -> list:
     film = service.title(db(), tconst)  # an unknown id: its UserError, shown by layout()
-    shown = localised([film], db().fetch)[0]["primary_title"]
+    shown = localised([film])[0]["primary_title"]
     return [
         html.H2(shown, id="title-name"),
         facts(film),
@@ -158,10 +158,7 @@ def recommendations(tconst: str) -> html.Div:
         )
     else:
         body = dbc.Row(
-            [
-                dbc.Col(title_card(r, reason(r["reason"])), md=True)
-                for r in localised(rows, db().fetch)
-            ],
+            [dbc.Col(title_card(r, reason(r["reason"])), md=True) for r in localised(rows)],
             className="g-2",
             id="title-recommendations",
         )
@@ -171,7 +168,7 @@ def recommendations(tconst: str) -> html.Div:
 def also_liked(tconst: str) -> html.Div | None:
     """Clients who liked it also liked — only when the service's rating log holds the film."""
     rows = db().fetch("SELECT * FROM api.also_liked(%s, 5)", (tconst,))
-    rows = localised(rows, db().fetch, key="also_tconst")
+    rows = localised(rows, key="also_tconst")
     if not rows:
         return None
     return html.Div(
