@@ -464,14 +464,13 @@ def serve(debug: bool) -> None:
     $NETFLOOX_HOST:$NETFLOOX_PORT (default 127.0.0.1:8050), served by waitress with
     $NETFLOOX_WEB_THREADS threads (default 8, the size of the connection pool). What a
     recommendation reads is read into memory in the background as it starts."""
+    import threading
+
     from app.server import create_server
+    from database.prewarm import prewarm
 
     host, port, threads = config.web_host(), config.web_port(), config.web_threads()
     config.app_database_url()  # every setting checked before anything starts
-    import threading
-
-    from database.prewarm import prewarm
-
     url = _url()  # starts the embedded server if needed
     app = create_server()
     # what a recommendation reads, into memory in the background (database/prewarm.py)
@@ -491,7 +490,7 @@ def _ask(question, *args, **kwargs):
     from app.db import Database, UserError, app_database_url
 
     database = Database(app_database_url(), max_size=1)
-    database.pool.open(wait=True, timeout=30)
+    database.open(wait=True)
     try:
         return question(database, *args, **kwargs)
     except UserError as exc:

@@ -65,8 +65,9 @@ class Database:
             kwargs={"autocommit": True, "row_factory": dict_row},
         )
 
-    def open(self) -> None:
-        self.pool.open(wait=False)
+    def open(self, wait: bool = False) -> None:
+        """Open the pool; with ``wait``, return once a connection is made (30 s at most)."""
+        self.pool.open(wait=wait, timeout=30)
 
     def close(self) -> None:
         self.pool.close()
